@@ -1,0 +1,148 @@
+/**
+ * The provider seam. A provider knows how to read and write the few RRsets mailpool manages in
+ * one DNS zone (or one account's zones); everything else — health, planning, safety — lives in
+ * the core and never sees an SDK.
+ *
+ * Names are absolute, lower case, without the trailing dot: "smtp.example.com".
+ * A/AAAA values are canonical IP text (IPv4 dotted quad, IPv6 compressed lower case).
+ * TXT values are the unquoted text of each TXT record (character-strings joined).
+ */
+
+export type AddressType = "A" | "AAAA";
+export type RRType = AddressType | "TXT";
+
+export interface RRsetKey {
+  readonly name: string;
+  readonly type: RRType;
+}
+
+/** One logical RRset as the core sees it: every address of a round-robin name of one type. */
+export interface RRset extends RRsetKey {
+  readonly ttl: number;
+  readonly values: readonly string[];
+  /**
+   * Ways the live RRset differs from what mailpool would write, besides its values and TTL
+   * (e.g. "192.0.2.10 is proxied; mail cannot be proxied"). A non-empty list makes the planner
+   * rewrite the RRset with the same values, and each entry becomes the reason for that.
+   */
+  readonly drift?: readonly string[];
+  /**
+   * Opaque to the core: what the provider needs to change exactly this version of the RRset
+   * (record ids, set identifiers, per-record TTLs). Handed back unchanged in RRsetChange.before.
+   */
+  readonly native?: unknown;
+}
+
+/** The desired content of an RRset after a change. */
+export interface RRsetContent {
+  readonly ttl: number;
+  readonly values: readonly string[];
+}
+
+/**
+ * One compare-and-swap edit of one RRset. `before` is exactly what `read` returned (null: the
+ * RRset did not exist); a provider must refuse the change with a ConflictError when the live
+ * RRset no longer matches it — never overwrite a concurrent edit. `after` null deletes the RRset.
+ */
+export interface RRsetChange {
+  readonly key: RRsetKey;
+  readonly before: RRset | null;
+  readonly after: RRsetContent | null;
+  /** The pool the change belongs to (providers that batch keep one pool's changes together). */
+  readonly pool: string;
+}
+
+export interface ApplyResult {
+  /** How many RRset changes were written. */
+  readonly applied: number;
+  /** Facts for the report: change ids, batches sent, propagation status. */
+  readonly notes: readonly string[];
+}
+
+export interface Provider {
+  /** "zonefile", "memory", "route53", "cloudflare". */
+  readonly kind: string;
+  /** Returns the RRsets that exist among `keys` (absent ones are simply not returned). */
+  read(keys: readonly RRsetKey[], signal: AbortSignal): Promise<RRset[]>;
+  /** Applies every change or none where the API allows (per zone); see RRsetChange. */
+  apply(changes: readonly RRsetChange[], signal: AbortSignal): Promise<ApplyResult>;
+  /** Releases clients, sockets, locks. */
+  close?(): Promise<void>;
+}
+
+/** What every provider factory is given besides its own config block. */
+export interface ProviderContext {
+  /** The provider's name in the config (`providers.<name>`), for messages. */
+  readonly name: string;
+  /** The ownership id of this controller (config `controllerId`). */
+  readonly controllerId: string;
+  /** The pools that use this provider, for providers whose write shape depends on the pool. */
+  readonly pools: readonly ProviderPool[];
+  /** Environment (never read process.env directly inside a provider). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: MinimalLogger;
+}
+
+export interface ProviderPool {
+  readonly name: string;
+  /** Route 53 only: one RRset with every address, or one record set per member. */
+  readonly recordStyle: "simple" | "multivalue";
+}
+
+export interface MinimalLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ProviderModule<C = unknown> {
+  create(config: C, ctx: ProviderContext): Promise<Provider>;
+}
+
+/**
+ * The live RRset differs from the `before` the change was planned against (someone else edited
+ * it, or it vanished). Nothing of the batch was written. The controller re-reads and re-plans.
+ */
+export class ConflictError extends Error {
+  override readonly name = "ConflictError";
+  constructor(
+    message: string,
+    readonly key?: RRsetKey,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A provider failure. `transient` failures (throttling, 5xx, connection resets, a prior request
+ * still in progress) are retried with backoff by the controller; the others stop the cycle for
+ * that provider and are reported.
+ */
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+  readonly transient: boolean;
+  /** Server-suggested wait before retrying, in ms (Retry-After). */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    message: string,
+    options: { transient: boolean; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.transient = options.transient;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** A provider's config block is wrong in a way its schema cannot see (e.g. zone not found). */
+export class ProviderConfigError extends Error {
+  override readonly name = "ProviderConfigError";
+}
+
+export const isConflict = (e: unknown): e is ConflictError => e instanceof ConflictError;
+export const isTransient = (e: unknown): boolean =>
+  e instanceof ProviderError && e.transient;
+
+/** Key for maps: "smtp.example.com A". */
+export const keyOf = (k: RRsetKey): string => `${k.name} ${k.type}`;

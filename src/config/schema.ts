@@ -1,0 +1,152 @@
+/**
+ * The config file's shape, as one zod schema: the loader validates with it, `mailpool schema`
+ * prints its JSON Schema, and config/schema.json is generated from it (a test fails on drift).
+ * Rules that need more than one field (TTL window, references, address families) live in
+ * validate.ts so their messages can name the place in the operator's words.
+ */
+import { z } from "zod";
+import { cloudflareConfigSchema } from "../../providers/cloudflare/config.js";
+import { memoryConfigSchema } from "../../providers/memory/config.js";
+import { route53ConfigSchema } from "../../providers/route53/config.js";
+import { zonefileConfigSchema } from "../../providers/zonefile/config.js";
+
+export const TTL_MIN = 300;
+export const TTL_MAX = 900;
+export const BUILTIN_CHECK_NAMES = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s"] as const;
+
+const safetySchema = z
+  .strictObject({
+    neverEmpty: z.boolean().describe("A pool never loses its last address (per A/AAAA RRset). Default true."),
+    minHealthy: z.number().int().min(0).describe("Removals that would leave fewer addresses than this are held. Default 1."),
+    failOpen: z
+      .boolean()
+      .describe("When every member and standby of a pool fails, change nothing and alarm (the prober is the likelier culprit). Default true."),
+    maxRemovePercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .describe("Removals beyond this share of the live RRset in one cycle wait for the next (at least one may go). Default 50."),
+  })
+  .partial()
+  .describe("Safety rules; see README 'Safety rules'. --force bypasses all but ownership.");
+
+const tlsRulesSchema = z
+  .strictObject({
+    verify: z.boolean().describe("Verify the certificate chain and name. Default true."),
+    caFile: z.string().describe("PEM file of extra trusted CA certificates (e.g. a private CA)."),
+    minVersion: z.enum(["TLSv1.2", "TLSv1.3"]).describe("Lowest TLS version accepted. Default TLSv1.2."),
+    certExpiryWarnDays: z.number().int().min(0).describe("Warn (probe still passes) when the certificate expires within this many days. Default 14."),
+    certExpiryFailDays: z.number().int().min(0).describe("Fail the probe when the certificate expires within this many days. Default 0 (fail only once expired)."),
+  })
+  .partial();
+
+const checkSchema = z
+  .strictObject({
+    module: z
+      .enum(BUILTIN_CHECK_NAMES)
+      .describe("The built-in check this one starts from (protocol, port, TLS mode). Default: the check's own name, when that is a built-in name."),
+    port: z.number().int().min(1).max(65535).describe("TCP port."),
+    tls: z.enum(["none", "starttls", "implicit"]).describe("none, starttls (upgrade after the greeting; must be advertised) or implicit (TLS from the first byte)."),
+    connectTimeoutMs: z.number().int().min(1).describe("TCP connect timeout. Default 3000."),
+    timeoutMs: z.number().int().min(1).describe("Deadline for the whole handshake. Default 10000."),
+    ehloName: z.string().min(1).describe("Name sent in EHLO/HELO. Default mailpool.invalid."),
+    expectGreeting: z.string().describe("Regular expression the greeting line must match, e.g. '^220 mx\\d\\.example\\.com ESMTP'."),
+    tlsRules: tlsRulesSchema.describe("Certificate rules for STARTTLS and implicit TLS."),
+    maxLineBytes: z.number().int().min(64).describe("Longest line accepted from a server. Default 4096."),
+    maxTotalBytes: z.number().int().min(256).describe("Most bytes read from a server in one probe. Default 65536."),
+  })
+  .partial();
+
+const memberSchema = z.strictObject({
+  address: z.string().describe("The member's IPv4 or IPv6 address: a value of the pool's A or AAAA RRset."),
+  standby: z.string().optional().describe("Address (same family) that takes this member's place in DNS while it is down (takeover)."),
+  label: z.string().optional().describe("A name for reports, e.g. mx1."),
+  serverName: z.string().optional().describe("TLS server name (SNI, certificate check) for this member. Default: the pool name."),
+});
+
+const poolSchema = z.strictObject({
+  name: z.string().describe("The round-robin DNS name, e.g. smtp.example.com."),
+  provider: z.string().describe("Name of a block under `providers`."),
+  ttl: z.number().int().optional().describe(`TTL of the pool's records, ${TTL_MIN}–${TTL_MAX} s. Default: defaults.ttl.`),
+  checks: z.array(z.string()).min(1).describe("Checks every member must pass: built-in names or keys of `checks`."),
+  members: z.array(memberSchema).min(1).describe("The pool's addresses."),
+  rise: z.number().int().min(1).optional().describe("Consecutive passes for a down member to come back. Default: defaults.rise."),
+  fall: z.number().int().min(1).optional().describe("Consecutive failures for a member to go down. Default: defaults.fall."),
+  confirmIntervalMs: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("One-shot mode: pause between confirmation probes. Default: defaults.confirmIntervalMs."),
+  recordStyle: z
+    .enum(["simple", "multivalue"])
+    .optional()
+    .describe("Route 53 only: simple (one RRset, every address) or multivalue (one record set per member). Default simple."),
+  safety: safetySchema.optional(),
+});
+
+export const providerSchema = z.discriminatedUnion("type", [
+  zonefileConfigSchema,
+  route53ConfigSchema,
+  cloudflareConfigSchema,
+  memoryConfigSchema,
+]);
+
+export const configSchema = z
+  .strictObject({
+    controllerId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be 1–63 letters, digits, '.', '_' or '-'")
+      .describe("This controller's ownership id, written in each pool's _mailpool.<name> TXT marker. Two controllers must not share one."),
+    schedule: z
+      .string()
+      .default("*/30 * * * * *")
+      .describe("Daemon probe schedule, node-cron syntax with optional seconds field. Default every 30 s."),
+    concurrency: z.number().int().min(1).max(4096).default(32).describe("Most probes in flight at once, across all pools."),
+    defaults: z
+      .strictObject({
+        ttl: z.number().int().default(300).describe(`Pool TTL when a pool sets none (${TTL_MIN}–${TTL_MAX} s).`),
+        rise: z.number().int().min(1).default(2).describe("Default rise."),
+        fall: z.number().int().min(1).default(3).describe("Default fall."),
+        confirmIntervalMs: z.number().int().min(0).default(2000).describe("Default pause between one-shot confirmation probes."),
+      })
+      .prefault({})
+      .describe("Defaults for every pool."),
+    safety: safetySchema.prefault({}).describe("Safety defaults for every pool (a pool's own `safety` overrides them key by key)."),
+    proberIsolation: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe("Hold every removal when most members of all pools fail at once."),
+        threshold: z.number().gt(0).lt(1).default(0.5).describe("Share of members down (across two or more pools) above which the prober is presumed cut off."),
+      })
+      .prefault({})
+      .describe("Prober isolation rule."),
+    retry: z
+      .strictObject({
+        retries: z.number().int().min(0).max(20).default(4).describe("Re-read/re-plan/apply rounds after a conflict or transient provider failure."),
+        minTimeoutMs: z.number().int().min(0).default(500).describe("First backoff."),
+        maxTimeoutMs: z.number().int().min(0).default(10_000).describe("Longest backoff."),
+      })
+      .prefault({})
+      .describe("Provider retry policy (p-retry with jitter), on top of each SDK's own retries."),
+    daemon: z
+      .strictObject({
+        listen: z
+          .string()
+          .default("127.0.0.1:9465")
+          .describe("host:port for /healthz, /readyz and /metrics in daemon mode; empty string disables."),
+      })
+      .prefault({})
+      .describe("Daemon mode."),
+    providers: z.record(z.string(), providerSchema).describe("DNS providers by name; pools refer to them."),
+    checks: z.record(z.string(), checkSchema).default({}).describe("Named checks (handshake modules) built on the built-in ones."),
+    pools: z.array(poolSchema).min(1).describe("The round-robin names to keep true."),
+  })
+  .describe("mailpool configuration");
+
+export type RawConfig = z.output<typeof configSchema>;
+export type ProviderConfig = z.output<typeof providerSchema>;
+
+/** The JSON Schema of the config file (what `mailpool schema` prints). */
+export function configJsonSchema(): object {
+  return z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
+}

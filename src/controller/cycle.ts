@@ -1,0 +1,156 @@
+/**
+ * One cycle (DESIGN.md): probe → judge → (read → plan → guard → apply) per provider. The judge
+ * is the daemon's hysteresis or, for one-shot runs, the stateless confirmation against DNS.
+ */
+import type { MinimalLogger, Provider, RRset } from "../../providers/types.js";
+import { keyOf } from "../../providers/types.js";
+import type { Config } from "../config/load.js";
+import { confirmHealth } from "../health/confirm.js";
+import type { HysteresisJudge } from "../health/hysteresis.js";
+import { addressKey, probeRound, type ProbeFn } from "../health/probe-round.js";
+import type { HealthView, PoolSpec, Verdict } from "../model.js";
+import { detectProberIsolation } from "../plan/guard.js";
+import { poolKeys, reconcileProvider, type ReconcileResult } from "./reconcile.js";
+
+export interface CycleDeps {
+  readonly config: Config;
+  /** The provider instance for a config block name (created once, reused across cycles). */
+  readonly provider: (name: string) => Promise<Provider>;
+  readonly probe: ProbeFn;
+  readonly logger: MinimalLogger;
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface CycleOptions {
+  readonly dryRun: boolean;
+  readonly force?: boolean;
+  readonly adopt?: boolean;
+  /** The daemon's judge; absent: one-shot confirmation. */
+  readonly judge?: HysteresisJudge;
+  /** Only these pools (by name); all when absent. */
+  readonly pools?: readonly string[];
+  readonly signal: AbortSignal;
+}
+
+export interface HealthEntry {
+  readonly pool: string;
+  readonly address: string;
+  readonly role: "member" | "standby";
+  readonly label: string;
+  readonly verdict: Verdict;
+}
+
+export interface CycleReport {
+  readonly dryRun: boolean;
+  readonly results: readonly ReconcileResult[];
+  readonly health: readonly HealthEntry[];
+  readonly proberIsolation?: string;
+}
+
+export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<CycleReport> {
+  const pools = deps.config.pools.filter((p) => !opts.pools || opts.pools.includes(p.name));
+  const byProvider = groupBy(pools, (p) => p.provider);
+
+  let view: HealthView;
+  /** Providers whose records could not be read before probing (one-shot): reported, not planned. */
+  const unreadable = new Map<string, Error>();
+  if (opts.judge) {
+    const results = await probeRound(pools, deps.config.checks, deps.probe, opts.signal);
+    for (const c of opts.judge.observe(pools, results)) {
+      deps.logger.info({ pool: c.pool, address: c.address, from: c.from, to: c.to, reason: opts.judge.verdict(c.pool, c.address).reason }, "health changed");
+    }
+    view = opts.judge.view;
+  } else {
+    const live = await readLiveAddresses(deps, byProvider, unreadable, opts.signal);
+    ({ view } = await confirmHealth({
+      pools: pools.filter((p) => !unreadable.has(p.provider)),
+      checks: deps.config.checks,
+      probe: deps.probe,
+      inDns: (pool, address) => live.has(addressKey(pool, address)),
+      signal: opts.signal,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    }));
+  }
+
+  const isolation = deps.config.proberIsolation.enabled
+    ? detectProberIsolation(pools, view, deps.config.proberIsolation.threshold)
+    : undefined;
+  if (isolation) deps.logger.warn({ reason: isolation }, "prober isolation: holding every removal");
+
+  const results = await Promise.all(
+    [...byProvider].map(async ([name, providerPools]): Promise<ReconcileResult> => {
+      let provider: Provider;
+      try {
+        const early = unreadable.get(name);
+        if (early) throw early;
+        provider = await deps.provider(name);
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        deps.logger.error({ provider: name, err: error.message }, "provider cycle failed");
+        return { provider: name, plans: [], applied: null, attempts: 0, error };
+      }
+      const result = await reconcileProvider({
+        provider,
+        providerName: name,
+        pools: providerPools,
+        health: view,
+        controllerId: deps.config.controllerId,
+        dryRun: opts.dryRun,
+        force: opts.force ?? false,
+        adopt: opts.adopt ?? false,
+        ...(isolation !== undefined ? { proberIsolation: isolation } : {}),
+        signal: opts.signal,
+        retry: deps.config.retry,
+        logger: deps.logger,
+      });
+      if (result.error) deps.logger.error({ provider: name, err: result.error.message, attempts: result.attempts }, "provider cycle failed");
+      return result;
+    }),
+  );
+
+  const health: HealthEntry[] = [];
+  for (const p of pools) {
+    for (const m of p.members) health.push({ pool: p.name, address: m.address, role: "member", label: m.label, verdict: view(p.name, m.address) });
+    for (const m of p.members) {
+      if (m.standby !== undefined && !health.some((h) => h.pool === p.name && h.address === m.standby)) {
+        health.push({ pool: p.name, address: m.standby, role: "standby", label: `standby of ${m.label}`, verdict: view(p.name, m.standby) });
+      }
+    }
+  }
+  return { dryRun: opts.dryRun, results, health, ...(isolation !== undefined ? { proberIsolation: isolation } : {}) };
+}
+
+/** pool|address keys of every address now in a pool's A/AAAA RRsets (one-shot judge's state). */
+async function readLiveAddresses(
+  deps: CycleDeps,
+  byProvider: Map<string, PoolSpec[]>,
+  unreadable: Map<string, Error>,
+  signal: AbortSignal,
+): Promise<Set<string>> {
+  const live = new Set<string>();
+  await Promise.all(
+    [...byProvider].map(async ([name, pools]) => {
+      let rrsets: RRset[];
+      try {
+        rrsets = await (await deps.provider(name)).read(pools.flatMap(poolKeys), signal);
+      } catch (err) {
+        // Without the live records a one-shot run cannot tell which probes need confirming.
+        unreadable.set(name, err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      const byKey = new Map(rrsets.map((r) => [keyOf(r), r]));
+      for (const p of pools) {
+        for (const t of ["A", "AAAA"] as const) {
+          for (const v of byKey.get(`${p.name} ${t}`)?.values ?? []) live.add(addressKey(p.name, v));
+        }
+      }
+    }),
+  );
+  return live;
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const i of items) out.set(key(i), [...(out.get(key(i)) ?? []), i]);
+  return out;
+}

@@ -1,0 +1,64 @@
+/**
+ * Wiring of one config into the things a cycle needs: provider instances (created lazily, once),
+ * the bounded probe runner, the logger. Everything with a side effect is built here and passed in.
+ */
+import { createProvider } from "../../providers/index.js";
+import type { MinimalLogger, Provider } from "../../providers/types.js";
+import type { Config } from "../config/load.js";
+import type { ProbeFn } from "../health/probe-round.js";
+import { createProbeRunner } from "../probes/index.js";
+import type { CycleDeps } from "./cycle.js";
+
+export interface Runtime extends CycleDeps {
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly probe?: ProbeFn;
+  readonly providers?: ReadonlyMap<string, Provider>;
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export function createRuntime(config: Config, logger: MinimalLogger, options: RuntimeOptions = {}): Runtime {
+  const instances = new Map<string, Promise<Provider>>();
+  const provider = (name: string): Promise<Provider> => {
+    const given = options.providers?.get(name);
+    if (given) return Promise.resolve(given);
+    let p = instances.get(name);
+    if (!p) {
+      const block = config.providers[name];
+      if (!block) return Promise.reject(new Error(`provider ${name} is not configured`));
+      p = createProvider(block, {
+        name,
+        controllerId: config.controllerId,
+        pools: config.pools.filter((x) => x.provider === name).map((x) => ({ name: x.name, recordStyle: x.recordStyle })),
+        env: options.env ?? process.env,
+        logger,
+      });
+      // A failed creation (zone not found, bad credentials) is retried next cycle.
+      p.catch(() => instances.delete(name));
+      instances.set(name, p);
+    }
+    return p;
+  };
+  return {
+    config,
+    provider,
+    probe: options.probe ?? createProbeRunner({ concurrency: config.concurrency }),
+    logger,
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    async close() {
+      await Promise.all(
+        [...instances.values()].map(async (p) => {
+          try {
+            await (await p).close?.();
+          } catch {
+            // already reported when it failed
+          }
+        }),
+      );
+      instances.clear();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Turns a pool's allowed actions into compare-and-swap RRset changes: `before` is exactly what
+ * was read, `after` what the RRset becomes. Pure.
+ */
+import type { AddressType, RRset, RRsetChange } from "../../providers/types.js";
+import type { Action, PoolSpec } from "../model.js";
+import { markerName, markerValue } from "../ownership.js";
+import type { CurrentRRsets } from "./plan-pool.js";
+
+export function materialize(pool: PoolSpec, current: CurrentRRsets, allowed: readonly Action[]): RRsetChange[] {
+  const changes: RRsetChange[] = [];
+  for (const type of ["A", "AAAA"] as const) {
+    const change = materializeRRset(pool, type, current[type], allowed.filter((a) => a.type === type));
+    if (change) changes.push(change);
+  }
+  return changes;
+}
+
+function materializeRRset(
+  pool: PoolSpec,
+  type: AddressType,
+  before: RRset | undefined,
+  actions: readonly Action[],
+): RRsetChange | undefined {
+  if (actions.length === 0) return undefined;
+  const values = new Set(before?.values ?? []);
+  let ttl = before?.ttl ?? pool.ttl;
+  for (const a of actions) {
+    switch (a.kind) {
+      case "remove":
+        values.delete(a.address!);
+        break;
+      case "reinstate":
+        values.add(a.address!);
+        // A newly created RRset takes the configured TTL.
+        if (!before) ttl = pool.ttl;
+        break;
+      case "takeover":
+        values.delete(a.address!);
+        values.add(a.standby!);
+        break;
+      case "restore":
+        values.add(a.address!);
+        values.delete(a.standby!);
+        break;
+      case "ttl":
+        ttl = a.toTtl!;
+        break;
+      case "repair":
+      case "adopt":
+        break;
+    }
+  }
+  const after = values.size === 0 ? null : { ttl, values: sortAddresses([...values]) };
+  if (!before && !after) return undefined;
+  return { key: { name: pool.name, type }, before: before ?? null, after, pool: pool.name };
+}
+
+/** The change that writes this controller's ownership marker for a pool. */
+export function markerChange(pool: PoolSpec, current: RRset | undefined, controllerId: string): RRsetChange {
+  return {
+    key: { name: markerName(pool.name), type: "TXT" },
+    before: current ?? null,
+    after: { ttl: pool.ttl, values: [markerValue(controllerId)] },
+    pool: pool.name,
+  };
+}
+
+/** Stable order for addresses so written RRsets and printed plans are deterministic. */
+export function sortAddresses(values: string[]): string[] {
+  return values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { planPool, strangers } from "../../src/plan/plan-pool.js";
+import { health, marker, pool, rr } from "./helpers.js";
+
+describe("planPool", () => {
+  it("plans nothing when every member is up and in the RRset", () => {
+    const p = pool();
+    expect(planPool(p, { A: rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12"]), marker: marker() }, health({}))).toEqual([]);
+  });
+
+  it("removes a down member with its reason", () => {
+    const actions = planPool(pool(), { A: rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12"]) }, health({ "192.0.2.11": "down" }));
+    expect(actions).toEqual([
+      expect.objectContaining({ kind: "remove", type: "A", address: "192.0.2.11", reason: expect.stringContaining("192.0.2.11 is down: 3 of 3 probe(s) failed") }),
+    ]);
+  });
+
+  it("reinstates an up member that is missing", () => {
+    const actions = planPool(pool(), { A: rr("A", ["192.0.2.10", "192.0.2.12"]) }, health({}));
+    expect(actions).toEqual([expect.objectContaining({ kind: "reinstate", address: "192.0.2.11" })]);
+  });
+
+  it("does nothing for members whose health is unknown", () => {
+    expect(planPool(pool(), { A: rr("A", ["192.0.2.10"]) }, health({}, "unknown"))).toEqual([]);
+  });
+
+  it("hands a dead member's place to its healthy standby (takeover)", () => {
+    const p = pool({ standbys: { "192.0.2.11": "192.0.2.21" } });
+    const actions = planPool(p, { A: rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12"]) }, health({ "192.0.2.11": "down" }));
+    expect(actions).toEqual([expect.objectContaining({ kind: "takeover", address: "192.0.2.11", standby: "192.0.2.21", reason: expect.stringContaining("standby 192.0.2.21 is up") })]);
+  });
+
+  it("removes a dead member whose standby is down too, and says so", () => {
+    const p = pool({ standbys: { "192.0.2.11": "192.0.2.21" } });
+    const actions = planPool(p, { A: rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12"]) }, health({ "192.0.2.11": "down", "192.0.2.21": "down" }));
+    expect(actions).toEqual([expect.objectContaining({ kind: "remove", address: "192.0.2.11", reason: expect.stringContaining("standby 192.0.2.21 is down too") })]);
+  });
+
+  it("restores a recovered member and lets its standby step aside", () => {
+    const p = pool({ standbys: { "192.0.2.11": "192.0.2.21" } });
+    const actions = planPool(p, { A: rr("A", ["192.0.2.10", "192.0.2.12", "192.0.2.21"]) }, health({}));
+    expect(actions).toEqual([expect.objectContaining({ kind: "restore", address: "192.0.2.11", standby: "192.0.2.21" })]);
+  });
+
+  it("brings in the standby later when the member was removed while the standby was down", () => {
+    const p = pool({ standbys: { "192.0.2.11": "192.0.2.21" } });
+    const actions = planPool(p, { A: rr("A", ["192.0.2.10", "192.0.2.12"]) }, health({ "192.0.2.11": "down" }));
+    expect(actions).toEqual([expect.objectContaining({ kind: "takeover", address: "192.0.2.11", standby: "192.0.2.21" })]);
+  });
+
+  it("removes a standby that took over and then died", () => {
+    const p = pool({ standbys: { "192.0.2.11": "192.0.2.21" } });
+    const actions = planPool(p, { A: rr("A", ["192.0.2.10", "192.0.2.12", "192.0.2.21"]) }, health({ "192.0.2.11": "down", "192.0.2.21": "down" }));
+    expect(actions).toEqual([expect.objectContaining({ kind: "remove", address: "192.0.2.21", reason: expect.stringContaining("standby 192.0.2.21") })]);
+  });
+
+  it("corrects a live TTL that differs from the configured one", () => {
+    const actions = planPool(pool(), { A: rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12"], 3600) }, health({}));
+    expect(actions).toEqual([expect.objectContaining({ kind: "ttl", fromTtl: 3600, toTtl: 300, reason: "live TTL 3600 s differs from the configured 300 s" })]);
+  });
+
+  it("repairs drift the provider reports, with the provider's words as the reason", () => {
+    const live = { ...rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12"]), drift: ["192.0.2.10 is proxied; Cloudflare cannot proxy SMTP"] };
+    expect(planPool(pool(), { A: live }, health({}))).toEqual([expect.objectContaining({ kind: "repair", reason: "192.0.2.10 is proxied; Cloudflare cannot proxy SMTP" })]);
+  });
+
+  it("plans A and AAAA separately, A first", () => {
+    const p = pool({ addresses: ["2001:db8::10", "192.0.2.10", "2001:db8::11", "192.0.2.11"] });
+    const actions = planPool(p, { A: rr("A", ["192.0.2.10", "192.0.2.11"]), AAAA: rr("AAAA", ["2001:db8::10"]) }, health({ "192.0.2.11": "down" }));
+    expect(actions.map((a) => [a.type, a.kind, a.address])).toEqual([
+      ["A", "remove", "192.0.2.11"],
+      ["AAAA", "reinstate", "2001:db8::11"],
+    ]);
+  });
+
+  it("leaves addresses that are not members alone and reports them", () => {
+    const p = pool();
+    const current = { A: rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12", "198.51.100.7"]) };
+    expect(planPool(p, current, health({}))).toEqual([]);
+    expect(strangers(p, current)).toEqual(["198.51.100.7"]);
+  });
+});
