@@ -48,7 +48,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         const s = summarize(report);
         log.info({ ...s, ms: Date.now() - started }, "cycle done");
         if (opts.dryRun && (hasChanges(report) || s.held > 0)) {
-          out.write(opts.output === "json" ? renderJson(report, { controllerId: config.controllerId, mode: "run" }) : renderText(report));
+          out.write(opts.output === "json" ? renderJson(report, { controllerId: config.controllerId, mode: "run" }) : renderText(report, { color: false, changedOnly: true }));
         }
       } catch (err) {
         metrics.recordFailure();

@@ -76,7 +76,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         const changed = report.results.some((r) => r.applied);
         if (changed) {
           say(`\n--- cycle ${cycles}: the controller changed the zone ---`);
-          say(renderText(report, { color: opts.color ?? false }).trimEnd());
+          say(renderText(report, { color: opts.color ?? false, changedOnly: true }).trimEnd());
         }
         if (await done()) return;
         say(`  cycle ${cycles}: ${what}…`);
@@ -105,7 +105,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     for (const l of await smtpLines()) say(`    ${l}`);
 
     await runtime.close();
-    say(`\nDone in ${cycles} cycles. Try \`mailpool plan -c config/example.yaml\` next, and read README.md.`);
+    say(`\nDone in ${cycles} cycles. Next: copy config/example.yaml, point it at your pools, check it with \`mailpool validate -c FILE\`, then dry-run it with \`mailpool plan -c FILE\`.`);
     return 0;
   } catch (err) {
     say(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}`);

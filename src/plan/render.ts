@@ -61,6 +61,8 @@ function describe(a: Action): string {
 
 export interface TextOptions {
   readonly color: boolean;
+  /** Print only pools with actions, held actions or alarms (the demo, the daemon's dry run). */
+  readonly changedOnly?: boolean;
 }
 
 export function renderText(report: CycleReport, options: TextOptions = { color: false }): string {
@@ -70,6 +72,7 @@ export function renderText(report: CycleReport, options: TextOptions = { color: 
   for (const result of report.results) {
     if (result.error) lines.push(c.red(`provider ${result.provider}: FAILED after ${result.attempts} attempt(s): ${result.error.message}`), "");
     for (const plan of result.plans) {
+      if (options.changedOnly && plan.actions.length === 0 && plan.held.length === 0 && plan.alarms.length === 0) continue;
       lines.push(c.bold(`${plan.pool}`) + c.dim(` (provider ${plan.provider}, owner ${markerOwner(plan.current.marker) ?? "none"})`));
       for (const t of ["A", "AAAA"] as const) {
         const rr = plan.current[t];

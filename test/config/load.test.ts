@@ -1,0 +1,88 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.js";
+import { configJsonSchema } from "../../src/config/schema.js";
+
+const FIXTURES = join(import.meta.dirname, "../fixtures/config");
+const ROOT = join(import.meta.dirname, "../..");
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config loading", () => {
+  it("accepts config/example.yaml, which documents every key", () => {
+    const config = loadConfigFile(join(ROOT, "config/example.yaml"), { env: {} });
+    expect(config.controllerId).toBe("mx-east-1");
+    const smtp = config.pools.find((p) => p.name === "smtp.example.com")!;
+    expect(smtp.members.map((m) => m.address)).toEqual(["192.0.2.10", "192.0.2.11", "2001:db8::10"]);
+    expect(smtp.members[1]!.standby).toBe("192.0.2.20");
+    expect(smtp.safety).toEqual({ neverEmpty: true, minHealthy: 1, failOpen: true, maxRemovePercent: 34 });
+    expect(config.checks["mx-starttls"]).toMatchObject({ protocol: "smtp", port: 25, tls: "starttls", tlsRules: { certExpiryFailDays: 3, verify: true } });
+    // Relative zone-file paths are relative to the config file.
+    expect(config.providers.local).toMatchObject({ type: "zonefile", path: join(ROOT, "config/example.com.zone") });
+  });
+
+  it("applies defaults to pools and normalises names and addresses", () => {
+    const config = parseConfig(
+      `controllerId: t
+providers: { m: { type: memory } }
+pools:
+  - { name: SMTP.Example.COM., provider: m, checks: [smtp], members: [{ address: "2001:DB8:0::1" }] }`,
+      { env: {} },
+    );
+    expect(config.pools[0]).toMatchObject({ name: "smtp.example.com", ttl: 300, rise: 2, fall: 3, confirmIntervalMs: 2000, recordStyle: "simple" });
+    expect(config.pools[0]!.members[0]!.address).toBe("2001:db8::1");
+  });
+
+  it("substitutes ${ENV} and keeps $${ literal", () => {
+    const config = parseConfig(
+      `controllerId: "\${ID}"
+providers: { m: { type: memory } }
+checks: { mx: { module: smtp, expectGreeting: "^220 $\${x}" } }
+pools: [{ name: smtp.example.com, provider: m, checks: [mx], members: [{ address: 192.0.2.1 }] }]`,
+      { env: { ID: "from-env" } },
+    );
+    expect(config.controllerId).toBe("from-env");
+    expect(config.checks.mx!.expectGreeting).toBe("^220 ${x}");
+  });
+
+  it("reports every problem at once, each with its place", () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        `controllerId: t
+providers: { m: { type: memory } }
+pools:
+  - { name: smtp.example.com, provider: m, ttl: 60, checks: [nope], members: [{ address: x }] }`,
+        { env: {} },
+      ),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^pools\[0\]\.ttl: 60 is outside 300–900/),
+      'pools[0].checks[0]: "nope" is neither a built-in check nor defined under checks',
+      'pools[0].members[0].address: "x" is not an IP address',
+    ]);
+  });
+
+  const invalid = readdirSync(FIXTURES).filter((f) => f.startsWith("invalid-"));
+  it.each(invalid)("rejects %s with the expected message", (file) => {
+    const text = readFileSync(join(FIXTURES, file), "utf8");
+    const expected = /^# expect: (.*)$/m.exec(text)![1]!;
+    const problems = problemsOf(() => parseConfig(text, { env: {}, source: file }));
+    expect(problems.join("\n")).toContain(expected);
+  });
+});
+
+describe("config/schema.json", () => {
+  it("is generated from the same schema the loader uses (run `npm run schema` after changing it)", () => {
+    const onDisk = JSON.parse(readFileSync(join(ROOT, "config/schema.json"), "utf8"));
+    expect(onDisk).toEqual(configJsonSchema());
+  });
+});
