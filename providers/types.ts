@@ -66,6 +66,12 @@ export interface Provider {
   read(keys: readonly RRsetKey[], signal: AbortSignal): Promise<RRset[]>;
   /** Applies every change or none where the API allows (per zone); see RRsetChange. */
   apply(changes: readonly RRsetChange[], signal: AbortSignal): Promise<ApplyResult>;
+  /**
+   * Finishes work an earlier cycle left undone although its records were written (e.g. a name
+   * server reload that failed). Called at the start of every cycle that may write — never in a
+   * dry run. Returns notes for the report (empty when nothing was pending); throws like apply.
+   */
+  finishPending?(signal: AbortSignal): Promise<readonly string[]>;
   /** Releases clients, sockets, locks. */
   close?(): Promise<void>;
 }

@@ -128,10 +128,12 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
     const applied = await pRetry(
       async () => {
         attempts += 1;
+        const pending = opts.dryRun ? [] : ((await opts.provider.finishPending?.(opts.signal)) ?? []);
         const rrsets = await opts.provider.read(keys, opts.signal);
         last = planRound(opts, rrsets);
-        if (opts.dryRun || last.changes.length === 0) return null;
-        return await opts.provider.apply(last.changes, opts.signal);
+        if (opts.dryRun || last.changes.length === 0) return pending.length > 0 ? { applied: 0, notes: pending } : null;
+        const result = await opts.provider.apply(last.changes, opts.signal);
+        return pending.length > 0 ? { ...result, notes: [...pending, ...result.notes] } : result;
       },
       {
         retries: retry.retries,

@@ -1,0 +1,170 @@
+/**
+ * An exclusive lock on a file shared with other writers (another mailpool, a CronJob overlapping
+ * a daemon, an operator's script that plays by the same rules): `<path>.lock`, created with
+ * O_EXCL, holding the holder's pid, host and start time. A lock whose process is gone (same
+ * host, dead pid) is stale and taken over.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname as osHostname } from "node:os";
+import { link, open, readFile, rename, unlink } from "node:fs/promises";
+import { sleep } from "../../src/util/rate-limiter.js";
+import { ProviderError } from "../types.js";
+
+export interface LockOptions {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  readonly pid?: number;
+  readonly hostname?: string;
+  readonly now?: () => Date;
+  /** Pause between attempts while another process holds the lock. */
+  readonly pollMs?: number;
+  /** Whether a process is alive (injectable for tests; default: signal 0). */
+  readonly isAlive?: (pid: number) => boolean;
+}
+
+export interface LockHolder {
+  readonly pid: number | undefined;
+  readonly host: string | undefined;
+  readonly since: string | undefined;
+  readonly raw: string;
+}
+
+/** A held lock; `release` removes the lock file. */
+export interface FileLock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+/** Contents of the locks this process holds now (a lock naming our pid but not listed is stale). */
+const heldHere = new Set<string>();
+
+export function parseLockContent(raw: string): LockHolder {
+  try {
+    const j = JSON.parse(raw) as { pid?: unknown; host?: unknown; since?: unknown };
+    return {
+      pid: Number.isInteger(j.pid) ? (j.pid as number) : undefined,
+      host: typeof j.host === "string" ? j.host : undefined,
+      since: typeof j.since === "string" ? j.since : undefined,
+      raw,
+    };
+  } catch {
+    // Another tool's lock: a bare pid is common.
+    const m = /^\s*([0-9]+)\b/.exec(raw);
+    return { pid: m ? Number(m[1]) : undefined, host: undefined, since: undefined, raw };
+  }
+}
+
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export async function acquireLock(lockPath: string, options: LockOptions): Promise<FileLock> {
+  const pid = options.pid ?? process.pid;
+  const host = options.hostname ?? osHostname();
+  const now = options.now ?? (() => new Date());
+  const isAlive = options.isAlive ?? processIsAlive;
+  const pollMs = options.pollMs ?? 50;
+  const deadline = performance.now() + options.timeoutMs;
+  const nonce = randomBytes(4).toString("hex");
+  const content = `${JSON.stringify({ pid, host, since: now().toISOString(), nonce })}\n`;
+
+  for (;;) {
+    options.signal.throwIfAborted();
+    heldHere.add(content); // before the file exists, so no call of ours sees it as stale
+    if (await tryCreate(lockPath, content).catch((e: unknown) => {
+      heldHere.delete(content);
+      throw e;
+    })) {
+      return {
+        path: lockPath,
+        release: async () => {
+          heldHere.delete(content);
+          await releaseIfOurs(lockPath, content);
+        },
+      };
+    }
+    heldHere.delete(content);
+    const holder = await readHolder(lockPath);
+    if (holder === undefined) continue; // released in between: try again at once
+    // Same host only: a pid means nothing elsewhere. Our own pid counts as dead unless this
+    // process holds that very lock (a restarted container often gets the same pid).
+    const stale =
+      holder.pid !== undefined &&
+      holder.host === host &&
+      (holder.pid === pid ? !heldHere.has(holder.raw) : !isAlive(holder.pid));
+    if (stale && (await takeOver(lockPath, holder.raw))) continue;
+    if (performance.now() >= deadline) {
+      const who =
+        holder.pid === undefined
+          ? `an unknown holder (lock content ${JSON.stringify(holder.raw.slice(0, 200))})`
+          : `pid ${holder.pid}${holder.host && holder.host !== host ? ` on ${holder.host}` : ""}` +
+            (holder.since ? ` since ${holder.since}` : "");
+      throw new ProviderError(
+        `the zone file is locked: ${lockPath} is held by ${who}; gave up after ${options.timeoutMs} ms ` +
+          `(remove the lock file if that process is gone)`,
+        { transient: true },
+      );
+    }
+    await sleep(Math.min(pollMs + Math.floor(Math.random() * pollMs), Math.max(1, deadline - performance.now())), options.signal);
+  }
+}
+
+async function tryCreate(lockPath: string, content: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(lockPath, "wx", 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw new ProviderError(`cannot create the lock file ${lockPath}: ${(e as Error).message}`, {
+      transient: false,
+      cause: e,
+    });
+  }
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return true;
+}
+
+async function readHolder(lockPath: string): Promise<LockHolder | undefined> {
+  try {
+    return parseLockContent(await readFile(lockPath, "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Moves a stale lock aside. Rename is atomic, so of two processes taking over the same stale
+ * lock only one moves it; if what we moved turns out to be a fresh lock (someone else took over
+ * first and re-created it), it is put back.
+ */
+async function takeOver(lockPath: string, staleContent: string): Promise<boolean> {
+  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await rename(lockPath, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return true;
+    throw e;
+  }
+  const moved = await readFile(aside, "utf8").catch(() => staleContent);
+  if (moved !== staleContent) {
+    await link(aside, lockPath).catch(() => undefined);
+  }
+  await unlink(aside).catch(() => undefined);
+  return true;
+}
+
+async function releaseIfOurs(lockPath: string, content: string): Promise<void> {
+  const now = await readFile(lockPath, "utf8").catch(() => undefined);
+  if (now === content) await unlink(lockPath).catch(() => undefined);
+}

@@ -1,0 +1,50 @@
+/** The RRsets mailpool manages (A, AAAA, TXT in class IN), as the core sees them. */
+import { normalizeName } from "../../src/util/names.js";
+import type { RRset, RRsetKey } from "../types.js";
+import type { ParsedZone, ZoneRecord } from "./parse-zone.js";
+
+/** What `RRset.native` holds for this provider: every record of the RRset, as in the file. */
+export interface ZonefileNative {
+  readonly records: readonly { readonly value: string; readonly ttl: number; readonly line: number }[];
+}
+
+export const isZonefileNative = (x: unknown): x is ZonefileNative =>
+  typeof x === "object" && x !== null && Array.isArray((x as { records?: unknown }).records);
+
+/** The records of one RRset, in file order. */
+export function recordsOf(zone: ParsedZone, key: RRsetKey): ZoneRecord[] {
+  const name = normalizeName(key.name);
+  return zone.records.filter((r) => r.owner === name && r.type === key.type && r.class === "IN");
+}
+
+/** One RRset of the zone, or undefined when it has no records. */
+export function rrsetOf(zone: ParsedZone, key: RRsetKey): RRset | undefined {
+  const records = recordsOf(zone, key);
+  if (records.length === 0) return undefined;
+  const values: string[] = [];
+  const drift: string[] = [];
+  for (const r of records) {
+    const v = r.value as string;
+    if (values.includes(v)) drift.push(`${describe(key.type, v)} is written twice (line ${r.lineNumber})`);
+    else values.push(v);
+  }
+  const ttls = new Set(records.map((r) => r.ttl));
+  const ttl = Math.min(...ttls);
+  if (ttls.size > 1) {
+    const each = records.map((r) => `${describe(key.type, r.value as string)} has ${r.ttl}`).join(", ");
+    drift.push(`its records disagree on the TTL (${each}); the lowest, ${ttl}, is reported`);
+  }
+  const native: ZonefileNative = {
+    records: records.map((r) => ({ value: r.value as string, ttl: r.ttl, line: r.lineNumber })),
+  };
+  return {
+    name: normalizeName(key.name),
+    type: key.type,
+    ttl,
+    values,
+    ...(drift.length > 0 ? { drift } : {}),
+    native,
+  };
+}
+
+const describe = (type: string, value: string): string => (type === "TXT" ? JSON.stringify(value) : value);

@@ -1,0 +1,206 @@
+/**
+ * The zone-file provider: reads the managed RRsets from a BIND master file and edits it in
+ * place — under a lock, compare-and-swap, minimal edit, serial bump, atomic rename — then asks
+ * the name server to reload. A reload that fails is remembered in `<path>.reload-pending` and
+ * retried at the start of every later read and apply until it succeeds.
+ */
+import { open, readFile, realpath, stat, unlink, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { isInZone, normalizeName } from "../../src/util/names.js";
+import { ConflictError, ProviderConfigError, ProviderError } from "../types.js";
+import type { ApplyResult, Provider, ProviderContext, RRset, RRsetChange, RRsetKey } from "../types.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import type { ZonefileConfig } from "./config.js";
+import { editZone } from "./edit-zone.js";
+import { acquireLock } from "./file-lock.js";
+import { parseZone } from "./parse-zone.js";
+import type { ParsedZone } from "./parse-zone.js";
+import { rrsetOf } from "./read-rrsets.js";
+import { commandText, runReload } from "./run-reload.js";
+
+/** Side effects tests replace. */
+export interface ZonefileDeps {
+  readonly now?: () => Date;
+  /** Runs between writing the temp file and renaming it over the zone (crash tests throw here). */
+  readonly beforeRename?: (tempPath: string) => void | Promise<void>;
+  readonly lockPollMs?: number;
+  readonly isAlive?: (pid: number) => boolean;
+}
+
+/** A zone file larger than this is refused rather than read into memory. */
+const MAX_ZONE_BYTES = 64 * 1024 * 1024;
+
+interface Loaded {
+  readonly zone: ParsedZone;
+  readonly stat: Stats;
+}
+
+export class ZonefileProvider implements Provider {
+  readonly kind = "zonefile";
+  readonly lockPath: string;
+  readonly stampPath: string;
+  readonly #now: () => Date;
+
+  constructor(
+    readonly config: ZonefileConfig,
+    readonly ctx: ProviderContext,
+    readonly deps: ZonefileDeps = {},
+  ) {
+    this.lockPath = `${config.path}.lock`;
+    this.stampPath = `${config.path}.reload-pending`;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async read(keys: readonly RRsetKey[], signal: AbortSignal): Promise<RRset[]> {
+    signal.throwIfAborted();
+    const { zone } = await this.load();
+    const out: RRset[] = [];
+    for (const key of keys) {
+      this.#checkInZone(zone, key.name);
+      const rrset = rrsetOf(zone, key);
+      if (rrset) out.push(rrset);
+    }
+    return out;
+  }
+
+  /** A reload left pending by an earlier failed one is run (never in a dry run: the controller decides). */
+  async finishPending(signal: AbortSignal): Promise<readonly string[]> {
+    signal.throwIfAborted();
+    return (await this.#retryPendingReload(signal))
+      ? [`reloaded: ${commandText(this.config.reloadCommand ?? [])} (pending from an earlier write)`]
+      : [];
+  }
+
+  async apply(changes: readonly RRsetChange[], signal: AbortSignal): Promise<ApplyResult> {
+    signal.throwIfAborted();
+    const notes: string[] = [];
+    if (await this.#retryPendingReload(signal)) {
+      notes.push(`reloaded: ${commandText(this.config.reloadCommand ?? [])} (pending from an earlier write)`);
+    }
+    if (changes.length === 0) return { applied: 0, notes };
+
+    const lock = await acquireLock(this.lockPath, {
+      timeoutMs: this.config.lockTimeoutMs,
+      signal,
+      now: this.#now,
+      ...(this.deps.lockPollMs !== undefined ? { pollMs: this.deps.lockPollMs } : {}),
+      ...(this.deps.isAlive ? { isAlive: this.deps.isAlive } : {}),
+    });
+    let serial: { from: number; to: number } | undefined;
+    let applied: number;
+    try {
+      const { zone, stat: before } = await this.load();
+      const edit = editZone(zone, changes, { now: this.#now() });
+      applied = edit.applied;
+      if (edit.applied === 0 || !edit.serial) {
+        notes.push("nothing to write: the zone file already holds these RRsets");
+        return { applied: 0, notes };
+      }
+      serial = edit.serial;
+      const target = await realpath(this.config.path);
+      await writeFileAtomic(target, Buffer.from(edit.text, "latin1"), {
+        original: before,
+        beforeRename: async (temp) => {
+          await this.deps.beforeRename?.(temp);
+          const now = await stat(target);
+          if (now.ino !== before.ino || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+            throw new ConflictError(
+              `${this.config.path} was changed by someone not holding ${this.lockPath} while mailpool edited it; nothing was written`,
+            );
+          }
+        },
+      });
+      if (this.config.reloadCommand) {
+        // Written before the reload runs, so a crash during the reload is not forgotten either.
+        const stamp = { since: this.#now().toISOString(), serial: serial.to, command: this.config.reloadCommand };
+        await writeFile(this.stampPath, `${JSON.stringify(stamp)}\n`);
+      }
+    } finally {
+      await lock.release();
+    }
+    notes.push(`serial ${serial.from} → ${serial.to}`, `wrote ${this.config.path} (${applied} RRset change${applied === 1 ? "" : "s"})`);
+    this.ctx.logger.info(
+      { provider: this.ctx.name, path: this.config.path, serial: serial.to, changes: applied },
+      "zone file written",
+    );
+    if (this.config.reloadCommand) {
+      const outcome = await runReload(this.config.reloadCommand, this.config.reloadTimeoutMs, signal);
+      if (!outcome.ok) {
+        this.ctx.logger.error({ provider: this.ctx.name, reason: outcome.reason }, "zone reload failed");
+        throw new ProviderError(
+          `zone written (serial ${serial.to}) but reload failed: ${outcome.reason}; ` +
+            `it is retried at the next read or apply (${this.stampPath})`,
+          { transient: false },
+        );
+      }
+      await unlink(this.stampPath).catch(() => undefined);
+      notes.push(`reloaded: ${commandText(this.config.reloadCommand)}`);
+    }
+    return { applied, notes };
+  }
+
+  /** Reads and parses the zone file. */
+  async load(): Promise<Loaded> {
+    let fh;
+    try {
+      fh = await open(this.config.path, "r");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new ProviderConfigError(`the zone file ${this.config.path} does not exist`);
+      }
+      throw new ProviderError(`cannot open the zone file ${this.config.path}: ${(e as Error).message}`, {
+        transient: false,
+        cause: e,
+      });
+    }
+    try {
+      const st = await fh.stat();
+      if (st.size > MAX_ZONE_BYTES) {
+        throw new ProviderConfigError(`${this.config.path} is ${st.size} bytes; zone files over ${MAX_ZONE_BYTES} bytes are refused`);
+      }
+      // latin1: one char per byte, so bytes mailpool does not touch are written back as they were.
+      const text = await fh.readFile({ encoding: "latin1" });
+      const zone = parseZone(text, {
+        source: this.config.path,
+        ...(this.config.origin !== undefined ? { origin: this.config.origin } : {}),
+      });
+      return { zone, stat: st };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  #checkInZone(zone: ParsedZone, name: string): void {
+    const n = normalizeName(name);
+    if (!isInZone(n, zone.apex)) {
+      throw new ProviderConfigError(`${n} is not in the zone ${zone.apex} of ${this.config.path}`);
+    }
+  }
+
+  /** Runs a reload left pending by an earlier failure; true when one ran and succeeded. */
+  async #retryPendingReload(signal: AbortSignal): Promise<boolean> {
+    let stamp: string;
+    try {
+      stamp = await readFile(this.stampPath, "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw e;
+    }
+    const command = this.config.reloadCommand;
+    if (!command) {
+      this.ctx.logger.warn({ provider: this.ctx.name, stamp: this.stampPath }, "reload pending but no reloadCommand configured; dropping it");
+      await unlink(this.stampPath).catch(() => undefined);
+      return false;
+    }
+    const outcome = await runReload(command, this.config.reloadTimeoutMs, signal);
+    if (!outcome.ok) {
+      throw new ProviderError(
+        `${this.config.path} was written earlier (${stamp.trim()}) but the reload still fails: ${outcome.reason}`,
+        { transient: false },
+      );
+    }
+    await unlink(this.stampPath).catch(() => undefined);
+    this.ctx.logger.info({ provider: this.ctx.name, command: commandText(command) }, "pending zone reload succeeded");
+    return true;
+  }
+}
