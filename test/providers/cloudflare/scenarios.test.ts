@@ -1,0 +1,247 @@
+/**
+ * Whole cycles through the controller (reconcileProvider) against the fake Cloudflare API, with
+ * the real SDK in between.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { reconcileProvider, type ReconcileOptions } from "../../../src/controller/reconcile.js";
+import type { HealthView, PoolSpec, Verdict } from "../../../src/model.js";
+import { CONTROLLER, COMMENT, POOL, addresses, harness, seedA, seedMarker, signal, type Harness } from "./helpers.js";
+
+const pool = (members: PoolSpec["members"]): PoolSpec => ({
+  name: POOL,
+  provider: "cf",
+  ttl: 300,
+  checks: ["smtp"],
+  rise: 1,
+  fall: 1,
+  confirmIntervalMs: 0,
+  recordStyle: "simple",
+  safety: { neverEmpty: true, minHealthy: 1, failOpen: true, maxRemovePercent: 50 },
+  members,
+});
+
+const m = (address: string, standby?: string) => ({ address, label: address, ...(standby ? { standby } : {}) });
+
+function health(states: Record<string, Verdict["health"]>): HealthView {
+  return (_pool, address) => {
+    const h = states[address] ?? "unknown";
+    return { health: h, reason: h === "down" ? "timeout waiting for banner after 1000 ms" : "220 banner" };
+  };
+}
+
+let h: Harness;
+afterEach(async () => {
+  await h.fake.close();
+});
+
+async function run(hh: Harness, opts: Partial<ReconcileOptions> & Pick<ReconcileOptions, "pools" | "health">, providerConfig = {}) {
+  const provider = await hh.provider({ maxRetries: 2, ...providerConfig });
+  return reconcileProvider({
+    provider,
+    providerName: "cf",
+    controllerId: CONTROLLER,
+    dryRun: false,
+    signal: signal(),
+    retry: { retries: 4, minTimeoutMs: 5, maxTimeoutMs: 20 },
+    ...opts,
+  });
+}
+
+describe("Cloudflare scenarios through reconcileProvider", () => {
+  it("removes a dead member's record by id and leaves the live one untouched", async () => {
+    h = await harness();
+    seedMarker(h);
+    const live = seedA(h, "192.0.2.10");
+    seedA(h, "192.0.2.11");
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "down" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.plans[0]!.actions.map((a) => [a.kind, a.address])).toEqual([["remove", "192.0.2.11"]]);
+    expect(addresses(h)).toEqual(["192.0.2.10"]);
+    expect(h.fake.records(h.zoneId, POOL, "A")[0]).toEqual(live);
+    expect(r.attempts).toBe(1);
+  });
+
+  it("reinstates a recovered member with a post carrying the comment and proxied:false", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "up" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.plans[0]!.actions.map((a) => a.kind)).toEqual(["reinstate"]);
+    const added = h.fake.records(h.zoneId, POOL, "A").find((x) => x.content === "192.0.2.11");
+    expect(added).toMatchObject({ ttl: 300, proxied: false, comment: COMMENT });
+  });
+
+  it("hands a dead member's place to its standby in one atomic batch", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    seedA(h, "192.0.2.11");
+    const r = await run(h, {
+      pools: [pool([m("192.0.2.10"), m("192.0.2.11", "192.0.2.20")])],
+      health: health({ "192.0.2.10": "up", "192.0.2.11": "down", "192.0.2.20": "up" }),
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.plans[0]!.actions.map((a) => [a.kind, a.address, a.standby])).toEqual([["takeover", "192.0.2.11", "192.0.2.20"]]);
+    expect(addresses(h)).toEqual(["192.0.2.10", "192.0.2.20"]);
+    const writes = h.fake.writes();
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.body).toMatchObject({ deletes: [{ id: expect.any(String) }], posts: [{ content: "192.0.2.20" }] });
+  });
+
+  it("corrects TTL 1 (automatic) to the pool's TTL with patches", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10", { ttl: 1 });
+    seedA(h, "192.0.2.11", { ttl: 1 });
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "up" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.plans[0]!.actions.map((a) => [a.kind, a.fromTtl, a.toTtl])).toEqual([["ttl", 1, 300]]);
+    expect(h.fake.records(h.zoneId, POOL, "A").map((x) => x.ttl)).toEqual([300, 300]);
+    expect((h.fake.writes()[0]!.body as { patches: unknown[] }).patches).toHaveLength(2);
+  });
+
+  it("repairs a proxied record (patch proxied:false) with the drift as the reason", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10", { proxied: true });
+    seedA(h, "192.0.2.11");
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "up" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.plans[0]!.actions.map((a) => [a.kind, a.reason])).toEqual([
+      ["repair", "192.0.2.10 is proxied; Cloudflare cannot proxy SMTP/IMAP/POP3"],
+    ]);
+    expect(h.fake.records(h.zoneId, POOL, "A").every((x) => !x.proxied)).toBe(true);
+    // The next cycle finds nothing to do.
+    const again = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "up" }) });
+    expect(again.plans[0]!.actions).toEqual([]);
+    expect(again.applied).toBeNull();
+  });
+
+  it("re-plans when someone adds a record between read and apply: the pre-check refuses, nothing is lost", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    seedA(h, "192.0.2.11");
+    let edited = false;
+    h.fake.beforeRequest = ({ n }) => {
+      // Requests 1–3 are the cycle's reads (A, AAAA, marker); request 4 is the pre-check.
+      if (n === 4 && !edited) {
+        edited = true;
+        seedA(h, "192.0.2.30", { comment: "added by hand" });
+      }
+    };
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "down" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.attempts).toBe(2);
+    // The first round wrote nothing; the second planned with the stranger in view and kept it.
+    expect(h.fake.writes()).toHaveLength(1);
+    expect(addresses(h)).toEqual(["192.0.2.10", "192.0.2.30"]);
+    expect(r.plans[0]!.alarms).toContain(`192.0.2.30 is in ${POOL} but is not a configured member or standby; left alone`);
+  });
+
+  it("re-plans when someone deletes the record mailpool is deleting: the batch fails, the next round finds it done", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    const dead = seedA(h, "192.0.2.11");
+    let edited = false;
+    h.fake.beforeRequest = ({ method }) => {
+      if (method === "POST" && !edited) {
+        edited = true;
+        h.fake.remove(h.zoneId, dead.id);
+      }
+    };
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "down" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.attempts).toBe(2);
+    expect(h.fake.writes().map((w) => w.status)).toEqual([404]); // 81044; the second round had nothing to send
+    expect(r.plans[0]!.actions).toEqual([]);
+    expect(addresses(h)).toEqual(["192.0.2.10"]);
+  });
+
+  it("re-plans when someone posts the same address first: 81058, then nothing left to do", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    let edited = false;
+    h.fake.beforeRequest = ({ method }) => {
+      if (method === "POST" && !edited) {
+        edited = true;
+        seedA(h, "192.0.2.11");
+      }
+    };
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "up" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.attempts).toBe(2);
+    expect(h.fake.writes().map((w) => w.status)).toEqual([400]);
+    expect(addresses(h)).toEqual(["192.0.2.10", "192.0.2.11"]);
+  });
+
+  it("converges through a rate-limit storm within bounded retries", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    seedA(h, "192.0.2.11");
+    // Seven 429s in a row: each call is tried 3 times by the SDK (maxRetries 2), so rounds 1
+    // and 2 fail on their first read and round 3 gets through (the 7th 429 is retried by the SDK).
+    h.fake.inject({ status: 429, retryAfter: "0", times: 7 });
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "down" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.attempts).toBe(3);
+    expect(addresses(h)).toEqual(["192.0.2.10"]);
+    expect(h.fake.requests.map((x) => x.status)).toEqual([429, 429, 429, 429, 429, 429, 429, 200, 200, 200, 200, 200]);
+    // storm + 3 reads + 1 pre-check + 1 batch
+    expect(h.fake.writes()).toHaveLength(1);
+  });
+
+  it("gives up with a transient error when the storm outlasts the retries", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    h.fake.inject({ status: 429, retryAfter: "0", times: 1_000 });
+    const r = await run(
+      h,
+      { pools: [pool([m("192.0.2.10")])], health: health({ "192.0.2.10": "up" }), retry: { retries: 2, minTimeoutMs: 5, maxTimeoutMs: 10 } },
+      { maxRetries: 1 },
+    );
+    expect(r.error?.message).toContain("rate limited (429");
+    expect(r.attempts).toBe(3);
+    // 3 rounds, each stopped at its first read: 1 try + 1 SDK retry.
+    expect(h.fake.requests).toHaveLength(3 * 2);
+    expect(h.fake.writes()).toEqual([]);
+  });
+
+  it("leaves a foreign record set without the marker alone, and the plan says so", async () => {
+    h = await harness();
+    seedA(h, "192.0.2.10", { comment: null });
+    seedA(h, "192.0.2.11", { comment: null });
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "down" }) });
+    expect(r.error).toBeUndefined();
+    const plan = r.plans[0]!;
+    expect(plan.actions).toEqual([]);
+    expect(plan.held.map((x) => [x.action.kind, x.rule])).toContainEqual(["remove", "ownership"]);
+    expect(plan.held.every((x) => x.rule === "ownership")).toBe(true);
+    expect(plan.held[0]!.why).toContain(`no ownership marker at _mailpool.${POOL} TXT`);
+    expect(h.fake.writes()).toEqual([]);
+    expect(addresses(h)).toEqual(["192.0.2.10", "192.0.2.11"]);
+  });
+
+  it("sends no write request at all in dry-run", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10", { proxied: true, ttl: 1 });
+    seedA(h, "192.0.2.11");
+    const r = await run(h, {
+      dryRun: true,
+      pools: [pool([m("192.0.2.10"), m("192.0.2.11"), m("192.0.2.12")])],
+      health: health({ "192.0.2.10": "up", "192.0.2.11": "down", "192.0.2.12": "up" }),
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.applied).toBeNull();
+    expect(r.plans[0]!.actions.map((a) => a.kind).sort()).toEqual(["reinstate", "remove", "repair", "repair", "ttl"]);
+    expect(h.fake.requests.length).toBeGreaterThan(0);
+    expect(h.fake.writes()).toEqual([]);
+    expect(h.fake.requests.every((x) => x.method === "GET")).toBe(true);
+  });
+});
