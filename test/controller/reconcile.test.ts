@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { MemoryProvider } from "../../providers/memory/index.js";
+import { ProviderError } from "../../providers/types.js";
+import { reconcileProvider, type ReconcileOptions } from "../../src/controller/reconcile.js";
+import { markerValue } from "../../src/ownership.js";
+import { health, pool } from "../plan/helpers.js";
+
+const FAST = { retries: 3, minTimeoutMs: 1, maxTimeoutMs: 5 };
+const seeded = (values = ["192.0.2.10", "192.0.2.11", "192.0.2.12"], owner: string | null = "test") =>
+  new MemoryProvider([
+    { name: "smtp.example.com", type: "A", ttl: 300, values },
+    ...(owner ? [{ name: "_mailpool.smtp.example.com", type: "TXT" as const, ttl: 300, values: [markerValue(owner)] }] : []),
+  ]);
+const run = (provider: MemoryProvider, over: Partial<ReconcileOptions> = {}) =>
+  reconcileProvider({
+    provider,
+    providerName: "mem",
+    pools: [pool()],
+    health: health({ "192.0.2.11": "down" }),
+    controllerId: "test",
+    dryRun: false,
+    signal: AbortSignal.timeout(10_000),
+    retry: FAST,
+    ...over,
+  });
+const aValues = (p: MemoryProvider) => p.get({ name: "smtp.example.com", type: "A" })?.values;
+
+describe("reconcileProvider", () => {
+  it("applies the plan as one compare-and-swap batch", async () => {
+    const p = seeded();
+    const r = await run(p);
+    expect(r.error).toBeUndefined();
+    expect(r.attempts).toBe(1);
+    expect(aValues(p)).toEqual(["192.0.2.10", "192.0.2.12"]);
+    expect(p.history).toHaveLength(1);
+    expect(p.history[0]![0]!.before?.values).toEqual(["192.0.2.10", "192.0.2.11", "192.0.2.12"]);
+  });
+
+  it("never calls apply in a dry run", async () => {
+    const p = seeded();
+    const r = await run(p, { dryRun: true });
+    expect(r.plans[0]!.actions.map((a) => a.kind)).toEqual(["remove"]);
+    expect(r.applied).toBeNull();
+    expect(p.applyCalls).toBe(0);
+    expect(aValues(p)).toHaveLength(3);
+  });
+
+  it("re-reads and re-plans after a conflict, keeping the other writer's change", async () => {
+    const p = seeded();
+    const provider = Object.create(p) as MemoryProvider;
+    let first = true;
+    // Someone else adds an address between our first read and our write.
+    provider.read = async (keys, signal) => {
+      const out = await p.read(keys, signal);
+      if (first) {
+        first = false;
+        p.set({ name: "smtp.example.com", type: "A", ttl: 300, values: ["192.0.2.10", "192.0.2.11", "192.0.2.12", "198.51.100.9"] });
+      }
+      return out;
+    };
+    provider.apply = (c, s) => p.apply(c, s);
+    const r = await reconcileProvider({ provider, providerName: "mem", pools: [pool()], health: health({ "192.0.2.11": "down" }), controllerId: "test", dryRun: false, signal: AbortSignal.timeout(10_000), retry: FAST });
+    expect(r.error).toBeUndefined();
+    expect(r.attempts).toBe(2);
+    expect(aValues(p)).toEqual(["192.0.2.10", "192.0.2.12", "198.51.100.9"]);
+    expect(r.plans[0]!.alarms).toContain("198.51.100.9 is in smtp.example.com but is not a configured member or standby; left alone");
+  });
+
+  it("retries transient failures and gives up after the configured retries with the error", async () => {
+    const p = seeded();
+    for (let i = 0; i < 4; i++) p.failNextApply("transient");
+    const r = await run(p);
+    expect(r.attempts).toBe(4);
+    expect(r.error).toBeInstanceOf(ProviderError);
+    expect(aValues(p)).toHaveLength(3);
+  });
+
+  it("does not retry a permanent failure", async () => {
+    const p = seeded();
+    p.failNextApply(new ProviderError("access denied", { transient: false }));
+    const r = await run(p);
+    expect(r.attempts).toBe(1);
+    expect(r.error?.message).toBe("access denied");
+  });
+
+  it("adopt writes the marker in the same batch as the pool's changes", async () => {
+    const p = seeded(undefined, null);
+    const r = await run(p, { adopt: true });
+    expect(r.error).toBeUndefined();
+    expect(r.plans[0]!.actions.map((a) => a.kind)).toEqual(["adopt", "remove"]);
+    expect(p.history).toHaveLength(1);
+    expect(p.get({ name: "_mailpool.smtp.example.com", type: "TXT" })?.values).toEqual(["mailpool owner=test"]);
+    expect(aValues(p)).toEqual(["192.0.2.10", "192.0.2.12"]);
+  });
+
+  it("adopt refuses a pool another controller owns, unless forced", async () => {
+    const p = seeded(undefined, "other");
+    const r = await run(p, { adopt: true });
+    expect(r.plans[0]!.alarms[0]).toContain("names controller other");
+    expect(p.applyCalls).toBe(0);
+    const forced = await run(p, { adopt: true, force: true });
+    expect(forced.error).toBeUndefined();
+    expect(p.get({ name: "_mailpool.smtp.example.com", type: "TXT" })?.values).toEqual(["mailpool owner=test"]);
+  });
+
+  it("creates the RRset when a reinstated member is the first address of its family", async () => {
+    const p = seeded();
+    const v6 = pool({ addresses: ["192.0.2.10", "192.0.2.11", "192.0.2.12", "2001:db8::10"] });
+    const r = await run(p, { pools: [v6], health: health({}) });
+    expect(r.error).toBeUndefined();
+    expect(p.get({ name: "smtp.example.com", type: "AAAA" })).toMatchObject({ ttl: 300, values: ["2001:db8::10"] });
+  });
+});
