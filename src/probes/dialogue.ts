@@ -1,0 +1,250 @@
+import { connect as netConnect, isIP, type Socket } from "node:net";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { clip, LineReader } from "./line-reader.js";
+import { judgeTls, tlsConnectOptions, tlsFacts, type IdentityNote } from "./tls.js";
+import type { CheckSpec, Observation, Phase, Prober, ProbeTarget, TlsFacts } from "./types.js";
+
+/** A handshake step failed; `reason` is what the observation reports. Never leaves a prober. */
+export class ProbeFailure extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "ProbeFailure";
+  }
+}
+
+export const fail = (reason: string): never => {
+  throw new ProbeFailure(reason);
+};
+
+/** "127.0.0.1:25", "[2001:db8::1]:25". */
+export const hostPort = (target: ProbeTarget): string =>
+  isIP(target.host) === 6 ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;
+
+function connectFailure(error: NodeJS.ErrnoException, target: ProbeTarget): string {
+  const where = hostPort(target);
+  switch (error.code) {
+    case "ECONNREFUSED":
+      return `connection refused by ${where}`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `cannot resolve ${target.host} (${error.code})`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `${where} is unreachable (${error.code})`;
+    default:
+      return `cannot connect to ${where}: ${error.message}`;
+  }
+}
+
+/**
+ * One probe's connection: connect, read lines, send lines, switch to TLS, all under one overall
+ * deadline (check.timeoutMs) and the caller's AbortSignal. Every wait names what it waits for,
+ * which becomes the reason when it times out or the server hangs up.
+ */
+export class Dialogue {
+  readonly phases: Phase[] = [];
+  readonly warnings: string[] = [];
+  greeting: string | undefined;
+  capabilities: readonly string[] | undefined;
+  tls: TlsFacts | undefined;
+  /** Commands sent so far (IMAP tags). */
+  commands = 0;
+  readonly #reader: LineReader;
+  readonly #started = performance.now();
+  readonly #deadline: number;
+  #raw: Socket | undefined;
+  #secure: TLSSocket | undefined;
+
+  constructor(
+    readonly target: ProbeTarget,
+    readonly check: CheckSpec,
+    readonly signal: AbortSignal,
+    readonly now: () => number,
+  ) {
+    this.#deadline = this.#started + check.timeoutMs;
+    this.#reader = new LineReader(check.maxLineBytes, check.maxTotalBytes);
+  }
+
+  async phase<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.phases.push({ name, ms: round1(performance.now() - start) });
+    }
+  }
+
+  /** TCP connect, bounded by connectTimeoutMs; then, for implicit TLS, nothing is read in clear. */
+  async connect(): Promise<void> {
+    const { connectTimeoutMs, timeoutMs } = this.check;
+    const socket = netConnect({ host: this.target.host, port: this.target.port });
+    this.#raw = socket;
+    socket.on("error", () => {}); // reported through the waits below; never unhandled
+    const reason = `connect timeout after ${Math.min(connectTimeoutMs, timeoutMs)} ms to ${hostPort(this.target)}`;
+    await this.#race<void>(reason, Math.min(connectTimeoutMs, this.#left()), (ok, no) => {
+      const onError = (error: NodeJS.ErrnoException) => no(connectFailure(error, this.target));
+      socket.once("connect", ok).once("error", onError);
+      return () => socket.off("connect", ok).off("error", onError);
+    });
+    socket.setNoDelay(true);
+    if (this.check.tls !== "implicit") this.#reader.attach(socket);
+  }
+
+  /** The TLS handshake over the connection (implicit TLS, or after a STARTTLS reply), then the rules. */
+  async startTls(): Promise<void> {
+    const raw = this.#raw ?? fail("no connection");
+    if (this.#reader.detach() > 0) fail("server sent data after the STARTTLS reply, before the TLS handshake");
+    const note: IdentityNote = {};
+    const secure = tlsConnect({ ...tlsConnectOptions(this.target, this.check.tlsRules, note), socket: raw });
+    this.#secure = secure;
+    secure.on("error", () => {});
+    await this.#race<void>(this.#timeoutReason("TLS handshake"), this.#left(), (ok, no) => {
+      const onError = (error: Error) => no(`TLS handshake failed: ${error.message}`);
+      const onClose = () => no("connection closed by server during the TLS handshake");
+      secure.once("secureConnect", ok).once("error", onError).once("close", onClose);
+      return () => secure.off("secureConnect", ok).off("error", onError).off("close", onClose);
+    });
+    const nowMs = this.now();
+    this.tls = tlsFacts(secure, note, nowMs);
+    const verdict = judgeTls(this.tls, this.target, this.check.tlsRules, nowMs);
+    if (verdict.warning) this.warnings.push(verdict.warning);
+    if (verdict.failure) fail(verdict.failure);
+    this.#reader.attach(secure);
+  }
+
+  /** The next line from the server. */
+  read(what: string): Promise<string> {
+    const reader = this.#reader;
+    return this.#race<string>(this.#timeoutReason(what), this.#left(), (ok, no) => {
+      const poll = () => {
+        const line = reader.shift();
+        if (line !== undefined) return ok(line);
+        const stopped = reader.stopReason(what);
+        if (stopped !== undefined) no(stopped);
+      };
+      reader.onChange = poll;
+      poll();
+      return () => (reader.onChange = undefined);
+    });
+  }
+
+  send(line: string): void {
+    if (/[\r\n]/.test(line)) fail(`refusing to send a command containing CR or LF: ${JSON.stringify(line)}`);
+    (this.#secure ?? this.#raw)?.write(`${line}\r\n`);
+  }
+
+  close(): void {
+    this.#secure?.destroy();
+    this.#raw?.destroy();
+  }
+
+  observe(ok: boolean, reason: string): Observation {
+    return {
+      ok,
+      reason,
+      latencyMs: round1(performance.now() - this.#started),
+      phases: [...this.phases],
+      warnings: [...this.warnings],
+      ...(this.tls && { tls: this.tls }),
+      ...(this.greeting !== undefined && { greeting: this.greeting }),
+      ...(this.capabilities && { capabilities: this.capabilities }),
+    };
+  }
+
+  #left(): number {
+    return Math.max(0, this.#deadline - performance.now());
+  }
+
+  #timeoutReason(what: string): string {
+    return `timeout waiting for ${what} after ${this.check.timeoutMs} ms`;
+  }
+
+  /**
+   * Runs `work` (which returns its cleanup) against a deadline and the abort signal; the loser
+   * of the race is cleaned up. Rejects with ProbeFailure only.
+   */
+  #race<T>(
+    timeoutReason: string,
+    ms: number,
+    work: (ok: (value: T) => void, no: (reason: string) => void) => () => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      let cleanup: (() => void) | undefined;
+      const settle = (finish: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.signal.removeEventListener("abort", onAbort);
+        cleanup?.();
+        finish();
+      };
+      const no = (reason: string) => settle(() => reject(new ProbeFailure(reason)));
+      const onAbort = () => no("aborted");
+      const timer = setTimeout(() => no(timeoutReason), ms);
+      if (this.signal.aborted) return no("aborted");
+      this.signal.addEventListener("abort", onAbort, { once: true });
+      cleanup = work((value) => settle(() => resolve(value)), no);
+      if (done) cleanup();
+    });
+  }
+}
+
+/**
+ * One protocol's half of the handshake. The shared flow (mailProber) runs:
+ * connect → [tls] → greeting → capabilities → [starttls → tls → capabilities] → quit.
+ */
+export interface Dialect {
+  /** Phase name of the capability step: "ehlo", "capability", "capa". */
+  readonly capabilityPhase: string;
+  /** Name of the closing command, for the warning when it fails. */
+  readonly quitCommand: string;
+  /** Reads the banner into d.greeting; fails unless the server says it is ready. */
+  greet(d: Dialogue): Promise<void>;
+  /** Asks for capabilities; undefined when the server has no way to list them. */
+  capabilities(d: Dialogue): Promise<readonly string[] | undefined>;
+  /** Checks STARTTLS is advertised, asks for it, fails unless the server agrees. */
+  startTls(d: Dialogue, capabilities: readonly string[] | undefined): Promise<void>;
+  quit(d: Dialogue): Promise<void>;
+}
+
+const reasonOf = (error: unknown): string =>
+  error instanceof ProbeFailure ? error.reason : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+
+/** An observation for a probe that never started (aborted while queued, say). */
+export const abortedObservation = (): Observation => ({ ok: false, reason: "aborted", latencyMs: 0, phases: [], warnings: [] });
+
+/** Builds a Prober from a dialect. Never throws; always destroys its sockets. */
+export const mailProber =
+  (dialect: Dialect): Prober =>
+  async (target, check, signal, deps = {}) => {
+    if (signal.aborted) return abortedObservation();
+    const d = new Dialogue(target, check, signal, deps.now ?? Date.now);
+    try {
+      await d.phase("connect", () => d.connect());
+      if (check.tls === "implicit") await d.phase("tls", () => d.startTls());
+      await d.phase("greeting", () => dialect.greet(d));
+      if (check.expectGreeting !== undefined && !new RegExp(check.expectGreeting).test(d.greeting ?? "")) {
+        fail(`greeting does not match /${check.expectGreeting}/: ${clip(d.greeting ?? "")}`);
+      }
+      d.capabilities = await d.phase(dialect.capabilityPhase, () => dialect.capabilities(d));
+      if (check.tls === "starttls") {
+        await d.phase("starttls", () => dialect.startTls(d, d.capabilities));
+        await d.phase("tls", () => d.startTls());
+        d.capabilities = await d.phase(dialect.capabilityPhase, () => dialect.capabilities(d));
+      }
+      try {
+        await d.phase("quit", () => dialect.quit(d));
+      } catch (error) {
+        if (signal.aborted) throw error;
+        d.warnings.push(`${dialect.quitCommand} failed: ${reasonOf(error)}`);
+      }
+      return d.observe(true, "ok");
+    } catch (error) {
+      return d.observe(false, reasonOf(error));
+    } finally {
+      d.close();
+    }
+  };
