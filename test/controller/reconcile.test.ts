@@ -3,7 +3,7 @@ import { MemoryProvider } from "../../providers/memory/index.js";
 import { ProviderError } from "../../providers/types.js";
 import { reconcileProvider, type ReconcileOptions } from "../../src/controller/reconcile.js";
 import { markerValue } from "../../src/ownership.js";
-import { health, pool } from "../plan/helpers.js";
+import { health, pool } from "../helpers/pools.js";
 
 const FAST = { retries: 3, minTimeoutMs: 1, maxTimeoutMs: 5 };
 const seeded = (values = ["192.0.2.10", "192.0.2.11", "192.0.2.12"], owner: string | null = "test") =>

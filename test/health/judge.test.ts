@@ -4,7 +4,7 @@ import { HysteresisJudge } from "../../src/health/hysteresis.js";
 import { addressKey, type AddressResult, type ProbeFn } from "../../src/health/probe-round.js";
 import { BUILTIN_CHECKS } from "../../src/probes/builtin-checks.js";
 import type { CheckSpec, Observation } from "../../src/probes/types.js";
-import { pool } from "../plan/helpers.js";
+import { pool } from "../helpers/pools.js";
 
 const checks: Record<string, CheckSpec> = { smtp: { name: "smtp", ...BUILTIN_CHECKS.smtp! } as CheckSpec };
 const obs = (ok: boolean): Observation => ({ ok, reason: ok ? "ok" : "connection refused by 192.0.2.11:25", latencyMs: 1, phases: [], warnings: [] });

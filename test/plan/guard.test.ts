@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Action } from "../../src/model.js";
 import { detectProberIsolation, guardPool, maxRemovals } from "../../src/plan/guard.js";
 import { planPool, type CurrentRRsets } from "../../src/plan/plan-pool.js";
-import { health, marker, pool, rr, SAFE } from "./helpers.js";
+import { health, marker, pool, rr, SAFE } from "../helpers/pools.js";
 
 const ctx = { controllerId: "test", force: false };
 

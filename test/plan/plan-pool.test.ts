@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planPool, strangers } from "../../src/plan/plan-pool.js";
-import { health, marker, pool, rr } from "./helpers.js";
+import { health, marker, pool, rr } from "../helpers/pools.js";
 
 describe("planPool", () => {
   it("plans nothing when every member is up and in the RRset", () => {

@@ -5,20 +5,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { reconcileProvider, type ReconcileOptions } from "../../../src/controller/reconcile.js";
 import type { HealthView, PoolSpec, Verdict } from "../../../src/model.js";
+import { pool as testPool } from "../../helpers/pools.js";
 import { CONTROLLER, COMMENT, POOL, addresses, harness, seedA, seedMarker, signal, type Harness } from "./helpers.js";
 
-const pool = (members: PoolSpec["members"]): PoolSpec => ({
-  name: POOL,
-  provider: "cf",
-  ttl: 300,
-  checks: ["smtp"],
-  rise: 1,
-  fall: 1,
-  confirmIntervalMs: 0,
-  recordStyle: "simple",
-  safety: { neverEmpty: true, minHealthy: 1, failOpen: true, maxRemovePercent: 50 },
-  members,
-});
+const pool = (members: PoolSpec["members"]): PoolSpec => testPool({ name: POOL, provider: "cf", members });
 
 const m = (address: string, standby?: string) => ({ address, label: address, ...(standby ? { standby } : {}) });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { create, memoryConfigSchema, MemoryProvider } from "../../../providers/memory/index.js";
 import { ConflictError, ProviderConfigError, ProviderError, isTransient } from "../../../providers/types.js";
 import type { RRsetChange, RRsetKey } from "../../../providers/types.js";
+import { pool } from "../../helpers/pools.js";
 
 const SMTP_A: RRsetKey = { name: "smtp.example.com", type: "A" };
 const SMTP_AAAA: RRsetKey = { name: "smtp.example.com", type: "AAAA" };
@@ -151,18 +152,7 @@ describe("memory provider under the controller", () => {
       provider: p,
       providerName: "mem",
       pools: [
-        {
-          name: "smtp.example.com",
-          provider: "mem",
-          ttl: 300,
-          checks: ["smtp"],
-          rise: 1,
-          fall: 1,
-          confirmIntervalMs: 0,
-          recordStyle: "simple",
-          safety: { neverEmpty: true, minHealthy: 1, failOpen: true, maxRemovePercent: 50 },
-          members: ["192.0.2.10", "192.0.2.11", "2001:db8::10"].map((address) => ({ address, label: address })),
-        },
+        pool({ provider: "mem", addresses: ["192.0.2.10", "192.0.2.11", "2001:db8::10"] }),
       ],
       health: (_pool, address) =>
         address === "192.0.2.10" ? { health: "down", reason: "connection refused" } : { health: "up", reason: "ok" },

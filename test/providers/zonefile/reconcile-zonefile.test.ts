@@ -8,25 +8,15 @@ import type { ApplyResult, Provider, RRsetChange } from "../../../providers/type
 import { create, parseZone, rrsetOf } from "../../../providers/zonefile/index.js";
 import { reconcileProvider } from "../../../src/controller/reconcile.js";
 import type { HealthView, PoolSpec, Verdict } from "../../../src/model.js";
+import { pool } from "../../helpers/pools.js";
 import { context, lineDiff, listDir, signal, zoneCopy } from "./zone-test-kit.js";
 
 const NOW = new Date("2026-11-24T10:00:00Z");
 const RETRY = { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 };
 const safety = { neverEmpty: true, minHealthy: 1, failOpen: true, maxRemovePercent: 50 };
-const member = (address: string) => ({ address, label: address });
 
-const SMTP: PoolSpec = {
-  name: "smtp.example.com",
-  provider: "zone",
-  ttl: 300,
-  checks: ["smtp"],
-  rise: 1,
-  fall: 1,
-  confirmIntervalMs: 0,
-  recordStyle: "simple",
-  safety,
-  members: ["192.0.2.10", "192.0.2.11", "192.0.2.12", "2001:db8::10", "2001:db8::11"].map(member),
-};
+const member = (address: string) => ({ address, label: address });
+const SMTP: PoolSpec = pool({ provider: "zone", safety, addresses: ["192.0.2.10", "192.0.2.11", "192.0.2.12", "2001:db8::10", "2001:db8::11"] });
 /** pop.example.com has no ownership marker in the fixture. */
 const POP: PoolSpec = { ...SMTP, name: "pop.example.com", members: ["192.0.2.30", "192.0.2.31"].map(member) };
 
