@@ -32,7 +32,7 @@ export interface Config {
   readonly concurrency: number;
   readonly proberIsolation: { readonly enabled: boolean; readonly threshold: number };
   readonly retry: { readonly retries: number; readonly minTimeoutMs: number; readonly maxTimeoutMs: number };
-  readonly daemon: { readonly listen: string };
+  readonly daemon: { readonly listen: string; readonly cycleTimeoutMs: number };
   readonly providers: Readonly<Record<string, ProviderConfig>>;
   readonly checks: Readonly<Record<string, CheckSpec>>;
   readonly pools: readonly PoolSpec[];

@@ -134,6 +134,12 @@ export const configSchema = z
           .string()
           .default("127.0.0.1:9465")
           .describe("host:port for /healthz, /readyz and /metrics in daemon mode; empty string disables."),
+        cycleTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(300_000)
+          .describe("A daemon cycle still running after this long is aborted (and reported); the next one starts on schedule."),
       })
       .prefault({})
       .describe("Daemon mode."),

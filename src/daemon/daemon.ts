@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import { schedule, type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import { ConfigError, loadConfigFile, type Config } from "../config/load.js";
-import { runCycle } from "../controller/cycle.js";
+import { runCycle, type CycleReport } from "../controller/cycle.js";
 import { createRuntime, type Runtime } from "../controller/runtime.js";
 import { HysteresisJudge } from "../health/hysteresis.js";
 import { hasChanges, renderJson, renderText, summarize } from "../plan/render.js";
@@ -43,8 +43,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const started = Date.now();
     const done = (async () => {
       try {
-        const report = await runCycle(runtime, { dryRun: opts.dryRun, force: opts.force, judge, signal: ac.signal });
+        const signal = AbortSignal.any([ac.signal, AbortSignal.timeout(config.daemon.cycleTimeoutMs)]);
+        const report = await runCycle(runtime, { dryRun: opts.dryRun, force: opts.force, judge, signal });
         metrics.record(report, Date.now(), Date.now() - started);
+        logReport(log, report);
         const s = summarize(report);
         log.info({ ...s, ms: Date.now() - started }, "cycle done");
         if (opts.dryRun && (hasChanges(report) || s.held > 0)) {
@@ -103,6 +105,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   return 0;
 
 
+}
+
+/** What changed, what was held and why, as log lines an operator can grep. */
+function logReport(log: Logger, report: CycleReport): void {
+  for (const r of report.results) {
+    const written = !report.dryRun && r.applied !== null;
+    for (const p of r.plans) {
+      for (const a of p.actions) {
+        log.info({ pool: p.pool, provider: r.provider, kind: a.kind, type: a.type, address: a.address, standby: a.standby, reason: a.reason }, written ? "dns changed" : "dns change planned");
+      }
+      for (const h of p.held) log.warn({ pool: p.pool, rule: h.rule, kind: h.action.kind, address: h.action.address, why: h.why }, "change held by safety rule");
+      for (const alarm of p.alarms) log.warn({ pool: p.pool, alarm }, "pool alarm");
+    }
+  }
 }
 
 function listen(

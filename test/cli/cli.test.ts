@@ -251,6 +251,8 @@ describe("mailpool run (daemon)", () => {
       });
       expect(metrics).toContain(`mailpool_address_up{pool="smtp.example.com",address="${HOSTS[1]}",role="member"} 0`);
       expect(metrics).toMatch(/mailpool_changes_applied_total\{kind="remove"\} 1/);
+      const changed = stderr.split("\n").find((l) => l.includes('"msg":"dns changed"'));
+      expect(JSON.parse(changed!)).toMatchObject({ pool: "smtp.example.com", kind: "remove", address: HOSTS[1], reason: expect.stringContaining("is down") });
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
       expect(stderr).toContain("mailpool daemon stopped");
