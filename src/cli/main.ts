@@ -186,7 +186,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.ok;
+      // "commander.help" is help shown because no command was given: a usage error.
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.ok;
       return EXIT.usage;
     }
     if (err instanceof ConfigError) {

@@ -80,8 +80,12 @@ export function parseConfig(text: string, options: LoadOptions & { source?: stri
 /** `${NAME}` in any string becomes the environment variable; `$${` is a literal `${`. */
 function substituteEnv(value: unknown, path: (string | number)[], env: LoadOptions["env"] & object, problems: string[]): unknown {
   if (typeof value === "string") {
-    return value.replace(/\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, escaped: string | undefined, name: string) => {
+    return value.replace(/\$(\$)?\{([^}]*)\}/g, (whole, escaped: string | undefined, name: string) => {
       if (escaped) return whole.slice(1);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        problems.push(`${formatPath(path)}: ${whole} is not an environment reference (\${NAME}: letters, digits, _); write $${"$"}{ for a literal`);
+        return whole;
+      }
       const v = env[name];
       if (v === undefined) {
         problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
@@ -247,8 +251,9 @@ function resolveConfig(raw: RawConfig, problems: string[], readFile: (p: string)
     });
   });
 
-  if (raw.daemon.listen !== "" && !/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(raw.daemon.listen)) {
-    problems.push(`daemon.listen: ${JSON.stringify(raw.daemon.listen)} is not host:port`);
+  const listen = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(raw.daemon.listen);
+  if (raw.daemon.listen !== "" && (!listen || Number(listen[2]) > 65535)) {
+    problems.push(`daemon.listen: ${JSON.stringify(raw.daemon.listen)} is not host:port (port 0–65535)`);
   }
 
   return {

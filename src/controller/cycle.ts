@@ -56,6 +56,8 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   const unreadable = new Map<string, Error>();
   if (opts.judge) {
     const results = await probeRound(pools, deps.config.checks, deps.probe, opts.signal);
+    // An aborted round says nothing about the members: it must not count as failures.
+    opts.signal.throwIfAborted();
     for (const c of opts.judge.observe(pools, results)) {
       deps.logger.info({ pool: c.pool, address: c.address, from: c.from, to: c.to, reason: opts.judge.verdict(c.pool, c.address).reason }, "health changed");
     }
@@ -70,6 +72,7 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
       signal: opts.signal,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     }));
+    opts.signal.throwIfAborted();
   }
 
   const isolation = deps.config.proberIsolation.enabled

@@ -124,16 +124,24 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
   const keys = opts.pools.flatMap(poolKeys);
   let attempts = 0;
   let last: PlannedRound = { plans: [], changes: [] };
+  /** Set as soon as a write succeeded: an abort after it must not report the write as failed. */
+  let written: ApplyResult | null | undefined;
+  /** Leftover work that failed (a reload): reported, but it does not stop this cycle's changes. */
+  let pendingError: Error | undefined;
   try {
-    const applied = await pRetry(
+    await pRetry(
       async () => {
         attempts += 1;
-        const pending = opts.dryRun ? [] : ((await opts.provider.finishPending?.(opts.signal)) ?? []);
+        pendingError = undefined;
+        const pending = opts.dryRun ? [] : await finishPending(opts, (e) => (pendingError = e));
         const rrsets = await opts.provider.read(keys, opts.signal);
         last = planRound(opts, rrsets);
-        if (opts.dryRun || last.changes.length === 0) return pending.length > 0 ? { applied: 0, notes: pending } : null;
+        if (opts.dryRun || last.changes.length === 0) {
+          written = pending.length > 0 ? { applied: 0, notes: pending } : null;
+          return;
+        }
         const result = await opts.provider.apply(last.changes, opts.signal);
-        return pending.length > 0 ? { ...result, notes: [...pending, ...result.notes] } : result;
+        written = pending.length > 0 ? { ...result, notes: [...pending, ...result.notes] } : result;
       },
       {
         retries: retry.retries,
@@ -154,9 +162,31 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
         },
       },
     );
-    return { provider: opts.providerName, plans: last.plans, applied, attempts };
   } catch (err) {
+    if (written === undefined) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      return { provider: opts.providerName, plans: last.plans, applied: null, attempts, error };
+    }
+    // The round completed; only the signal fired afterwards.
+  }
+  return {
+    provider: opts.providerName,
+    plans: last.plans,
+    applied: written ?? null,
+    attempts,
+    ...(pendingError ? { error: pendingError } : {}),
+  };
+}
+
+/** Runs the provider's leftover work; a permanent failure is kept for the report, not thrown. */
+async function finishPending(opts: ReconcileOptions, keep: (e: Error) => void): Promise<readonly string[]> {
+  try {
+    return (await opts.provider.finishPending?.(opts.signal)) ?? [];
+  } catch (err) {
+    if (isTransient(err) || isConflict(err) || opts.signal.aborted) throw err;
     const error = err instanceof Error ? err : new Error(String(err));
-    return { provider: opts.providerName, plans: last.plans, applied: null, attempts, error };
+    opts.logger?.error({ provider: opts.providerName, err: error.message }, "leftover work from an earlier cycle failed; planning anyway");
+    keep(error);
+    return [];
   }
 }

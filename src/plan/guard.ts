@@ -4,6 +4,7 @@
  */
 import type { Action, HealthView, HeldAction, PoolSpec } from "../model.js";
 import { markerName, markerOwner } from "../ownership.js";
+import { applyAction } from "./materialize.js";
 import type { CurrentRRsets } from "./plan-pool.js";
 
 export interface GuardContext {
@@ -19,8 +20,6 @@ export interface Guarded {
   readonly alarms: string[];
 }
 
-/** Actions that take an address out of service without putting another in its place. */
-const isRemoval = (a: Action): boolean => a.kind === "remove";
 /** Actions driven by a failed probe (what the prober's own failure would cause). */
 const isFailureDriven = (a: Action): boolean => a.kind === "remove" || a.kind === "takeover";
 
@@ -70,30 +69,54 @@ export function guardPool(
   }
   if (ctx.force) return { allowed: pending, held, alarms };
 
-  // Size rules, per RRset type: count what would remain after each removal, in order.
-  const allowed: Action[] = [];
+  // Size rules, per RRset type, on what each action really does to the set: a takeover whose
+  // standby is already in the pool, or a restore whose member is already back, shrinks it too.
+  // Growing actions count first; the rest are weighed in address order.
   for (const type of ["A", "AAAA"] as const) {
-    const live = current[type]?.values.length ?? 0;
-    let size = live + pending.filter((a) => a.type === type && a.kind === "reinstate").length;
-    const budget = maxRemovals(live, pool.safety.maxRemovePercent);
-    let removed = 0;
-    for (const a of pending.filter((p) => p.type === type && isRemoval(p))) {
-      if (pool.safety.neverEmpty && size - 1 < 1) {
-        hold(a, "neverEmpty", `${a.address} is the last address of ${pool.name} ${type}; a pool never loses its last address`);
-      } else if (size - 1 < pool.safety.minHealthy) {
-        hold(a, "minHealthy", `removing ${a.address} would leave ${size - 1} address(es), fewer than minHealthy ${pool.safety.minHealthy}`);
-      } else if (removed + 1 > budget) {
-        hold(a, "maxRemovePercent", `at most ${budget} of ${live} address(es) (${pool.safety.maxRemovePercent} %) leave ${pool.name} ${type} in one cycle; ${a.address} waits for the next`);
+    const live = current[type]?.values ?? [];
+    let set = new Set(live);
+    const budget = maxRemovals(live.length, pool.safety.maxRemovePercent);
+    let left = 0;
+    const mine = pending.filter((a) => a.type === type);
+    const ordered = [
+      ...mine.filter((a) => a.kind === "reinstate"),
+      ...mine.filter((a) => a.kind !== "reinstate").sort((x, y) => compare(leaving(x), leaving(y))),
+    ];
+    for (const a of ordered) {
+      const next = applyAction(new Set(set), a);
+      const shrink = set.size - next.size;
+      if (shrink <= 0) {
+        set = next;
+        continue;
+      }
+      const what = describeShrink(a);
+      if (pool.safety.neverEmpty && next.size < 1) {
+        hold(a, "neverEmpty", `${what} would empty ${pool.name} ${type}; a pool never loses its last address`);
+      } else if (next.size < pool.safety.minHealthy) {
+        hold(a, "minHealthy", `${what} would leave ${next.size} address(es), fewer than minHealthy ${pool.safety.minHealthy}`);
+      } else if (left + shrink > budget) {
+        hold(a, "maxRemovePercent", `at most ${budget} of ${live.length} address(es) (${pool.safety.maxRemovePercent} %) leave ${pool.name} ${type} in one cycle; ${what} waits for the next`);
       } else {
-        removed += 1;
-        size -= 1;
+        set = next;
+        left += shrink;
       }
     }
   }
   const heldSet = new Set(held.map((h) => h.action));
-  for (const a of pending) if (!heldSet.has(a)) allowed.push(a);
-  return { allowed, held, alarms };
+  return { allowed: pending.filter((a) => !heldSet.has(a)), held, alarms };
 }
+
+/** The address an action takes out of the pool (for ordering and messages). */
+const leaving = (a: Action): string => (a.kind === "restore" ? a.standby! : (a.address ?? ""));
+
+const describeShrink = (a: Action): string =>
+  a.kind === "takeover"
+    ? `takeover of ${a.address} by ${a.standby} (already in the pool)`
+    : a.kind === "restore"
+      ? `standby ${a.standby} stepping aside for ${a.address} (already in the pool)`
+      : `removing ${a.address}`;
+
+const compare = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 
 /** How many addresses may leave an RRset of `size` in one cycle. */
 export function maxRemovals(size: number, percent: number): number {
@@ -102,7 +125,8 @@ export function maxRemovals(size: number, percent: number): number {
 }
 
 /**
- * Prober isolation: when more than `threshold` of all members across at least two pools are down
+ * Prober isolation: when more than `threshold` of all judged members across at least two pools
+ * (pools with at least one judged member) are down
  * at once, the likelier story is that the prober lost its network. Returns the reason, or
  * undefined.
  */
@@ -111,17 +135,15 @@ export function detectProberIsolation(
   health: HealthView,
   threshold: number,
 ): string | undefined {
-  if (pools.length < 2) return undefined;
   let total = 0;
   let down = 0;
+  let judgedPools = 0;
   for (const p of pools) {
-    for (const m of p.members) {
-      const v = health(p.name, m.address);
-      if (v.health === "unknown") continue;
-      total += 1;
-      if (v.health === "down") down += 1;
-    }
+    const verdicts = p.members.map((m) => health(p.name, m.address).health).filter((h) => h !== "unknown");
+    if (verdicts.length > 0) judgedPools += 1;
+    total += verdicts.length;
+    down += verdicts.filter((h) => h === "down").length;
   }
-  if (total === 0 || down / total <= threshold) return undefined;
-  return `${down} of ${total} members across ${pools.length} pools failed at once (more than ${Math.round(threshold * 100)} %); the prober may be the one cut off, so no address is removed`;
+  if (judgedPools < 2 || down / total <= threshold) return undefined;
+  return `${down} of ${total} members across ${judgedPools} pools failed at once (more than ${Math.round(threshold * 100)} %); the prober may be the one cut off, so no address is removed`;
 }

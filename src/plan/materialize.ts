@@ -26,34 +26,40 @@ function materializeRRset(
   const values = new Set(before?.values ?? []);
   let ttl = before?.ttl ?? pool.ttl;
   for (const a of actions) {
-    switch (a.kind) {
-      case "remove":
-        values.delete(a.address!);
-        break;
-      case "reinstate":
-        values.add(a.address!);
-        // A newly created RRset takes the configured TTL.
-        if (!before) ttl = pool.ttl;
-        break;
-      case "takeover":
-        values.delete(a.address!);
-        values.add(a.standby!);
-        break;
-      case "restore":
-        values.add(a.address!);
-        values.delete(a.standby!);
-        break;
-      case "ttl":
-        ttl = a.toTtl!;
-        break;
-      case "repair":
-      case "adopt":
-        break;
-    }
+    applyAction(values, a);
+    if (a.kind === "ttl") ttl = a.toTtl!;
   }
   const after = values.size === 0 ? null : { ttl, values: sortAddresses([...values]) };
   if (!before && !after) return undefined;
   return { key: { name: pool.name, type }, before: before ?? null, after, pool: pool.name };
+}
+
+/**
+ * What an action does to an RRset's set of addresses (in place). The planner never emits two
+ * actions that add and remove one address, so the order of application does not matter.
+ */
+export function applyAction(values: Set<string>, a: Action): Set<string> {
+  switch (a.kind) {
+    case "remove":
+      values.delete(a.address!);
+      break;
+    case "reinstate":
+      values.add(a.address!);
+      break;
+    case "takeover":
+      values.delete(a.address!);
+      values.add(a.standby!);
+      break;
+    case "restore":
+      values.add(a.address!);
+      values.delete(a.standby!);
+      break;
+    case "ttl":
+    case "repair":
+    case "adopt":
+      break;
+  }
+  return values;
 }
 
 /** The change that writes this controller's ownership marker for a pool. */

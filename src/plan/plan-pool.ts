@@ -33,56 +33,63 @@ function planRRset(
   rrset: RRset | undefined,
   health: HealthView,
 ): Action[] {
+  // An RRset holding none of our addresses' family is left entirely alone (its values are
+  // reported as strangers); so are its TTL and drift.
+  if (members.length === 0) return [];
   const live = new Set(rrset?.values ?? []);
-  const memberAddresses = new Set(members.map((m) => m.address));
   const actions: Action[] = [];
   const act = (a: Omit<Action, "pool" | "type">) => actions.push({ pool: pool.name, type, ...a });
+  const verdict = (address: string) => health(pool.name, address);
+  const who = (m: MemberSpec) => (m.label === m.address ? m.address : `${m.label} (${m.address})`);
 
+  // Each standby and the members it covers (one standby may cover several).
+  const covers = new Map<string, MemberSpec[]>();
+  for (const m of members) if (m.standby !== undefined) covers.set(m.standby, [...(covers.get(m.standby) ?? []), m]);
+  /** A standby stays while any member it covers is down. */
+  const stillNeeded = (s: string) => covers.get(s)!.some((m) => verdict(m.address).health === "down");
+
+  // Decisions are taken against the live RRset, never against each other's results, so the
+  // outcome does not depend on member order: no address is both added and removed.
   for (const m of members) {
-    const v = health(pool.name, m.address);
+    const v = verdict(m.address);
     if (v.health === "unknown") continue;
     const s = m.standby;
-    const sv = s === undefined ? undefined : health(pool.name, s);
-    const standbyLive = s !== undefined && live.has(s) && !memberAddresses.has(s);
-    const who = m.label === m.address ? m.address : `${m.label} (${m.address})`;
+    const sv = s === undefined ? undefined : verdict(s);
 
     if (v.health === "down") {
-      if (live.has(m.address)) {
-        if (s !== undefined && sv?.health === "up") {
-          act({ kind: "takeover", address: m.address, standby: s, reason: `${who} is down: ${v.reason}; standby ${s} is up` });
-        } else {
-          const why = s === undefined ? "" : `; standby ${s} is ${sv?.health === "down" ? `down too: ${sv.reason}` : "not yet judged"}`;
-          act({ kind: "remove", address: m.address, reason: `${who} is down: ${v.reason}${why}` });
-        }
-      } else if (s !== undefined && !live.has(s) && sv?.health === "up") {
-        act({ kind: "takeover", address: m.address, standby: s, reason: `${who} is down: ${v.reason}; standby ${s} is up` });
-      } else if (standbyLive && sv?.health === "down") {
-        act({ kind: "remove", address: s, reason: `standby ${s} for ${who} is down: ${sv.reason}` });
+      if (s !== undefined && sv?.health === "up" && (live.has(m.address) || !live.has(s))) {
+        const already = live.has(s) ? " (already in the pool)" : "";
+        act({ kind: "takeover", address: m.address, standby: s, reason: `${who(m)} is down: ${v.reason}; standby ${s} is up${already}` });
+      } else if (live.has(m.address)) {
+        const why = s === undefined ? "" : `; standby ${s} is ${sv?.health === "down" ? "down too" : "not yet judged"}`;
+        act({ kind: "remove", address: m.address, reason: `${who(m)} is down: ${v.reason}${why}` });
       }
       continue;
     }
 
-    // The member is up.
-    if (standbyLive) {
-      act({ kind: "restore", address: m.address, standby: s, reason: `${who} is up again: ${v.reason}; standby ${s} steps aside` });
+    // The member is up: back in the pool, and its standby steps aside unless it still covers
+    // another member that is down.
+    const standbyLeaves = s !== undefined && live.has(s) && !stillNeeded(s);
+    if (standbyLeaves) {
+      act({ kind: "restore", address: m.address, standby: s, reason: `${who(m)} is up: ${v.reason}; standby ${s} steps aside` });
     } else if (!live.has(m.address)) {
-      act({ kind: "reinstate", address: m.address, reason: `${who} is up again: ${v.reason}` });
+      const stays = s !== undefined && live.has(s) ? `; standby ${s} stays while another member it covers is down` : "";
+      act({ kind: "reinstate", address: m.address, reason: `${who(m)} is up again: ${v.reason}${stays}` });
+    }
+  }
+
+  // A standby in the pool that is itself down leaves (once, however many members it covers).
+  for (const [s, covered] of covers) {
+    const sv = verdict(s);
+    if (live.has(s) && sv.health === "down") {
+      act({ kind: "remove", address: s, reason: `standby ${s} (for ${covered.map(who).join(", ")}) is down: ${sv.reason}` });
     }
   }
 
   if (rrset && rrset.ttl !== pool.ttl) {
-    actions.push({
-      pool: pool.name,
-      type,
-      kind: "ttl",
-      fromTtl: rrset.ttl,
-      toTtl: pool.ttl,
-      reason: `live TTL ${rrset.ttl} s differs from the configured ${pool.ttl} s`,
-    });
+    act({ kind: "ttl", fromTtl: rrset.ttl, toTtl: pool.ttl, reason: `live TTL ${rrset.ttl} s differs from the configured ${pool.ttl} s` });
   }
-  for (const drift of rrset?.drift ?? []) {
-    actions.push({ pool: pool.name, type, kind: "repair", reason: drift });
-  }
+  for (const drift of rrset?.drift ?? []) act({ kind: "repair", reason: drift });
   return actions;
 }
 

@@ -200,6 +200,7 @@ describe("config errors", () => {
 
   it("usage errors exit 64", async () => {
     expect((await cli(["frobnicate"])).code).toBe(64);
+    expect((await cli([])).code).toBe(64);
     expect((await cli(["plan", "--bogus"])).code).toBe(64);
     expect((await cli(["probe", "gopher://x"])).code).toBe(64);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MemoryProvider } from "../../providers/memory/index.js";
-import { ProviderError } from "../../providers/types.js";
+import { ProviderError, type Provider } from "../../providers/types.js";
 import { reconcileProvider, type ReconcileOptions } from "../../src/controller/reconcile.js";
 import { markerValue } from "../../src/ownership.js";
 import { health, pool } from "../helpers/pools.js";
@@ -109,5 +109,51 @@ describe("reconcileProvider", () => {
     const r = await run(p, { pools: [v6], health: health({}) });
     expect(r.error).toBeUndefined();
     expect(p.get({ name: "smtp.example.com", type: "AAAA" })).toMatchObject({ ttl: 300, values: ["2001:db8::10"] });
+  });
+});
+
+describe("reconcileProvider around the edges of a write", () => {
+  it("reports a write that succeeded as applied even when the signal fires right after it", async () => {
+    const p = seeded();
+    const ac = new AbortController();
+    const provider: Provider = {
+      kind: "memory",
+      read: (k, s) => p.read(k, s),
+      apply: async (c, s) => {
+        const r = await p.apply(c, s);
+        ac.abort(new Error("SIGTERM"));
+        return r;
+      },
+    };
+    const r = await run(p, { provider, signal: ac.signal });
+    expect(r.error).toBeUndefined();
+    expect(r.applied?.applied).toBe(1);
+    expect(aValues(p)).toEqual(["192.0.2.10", "192.0.2.12"]);
+  });
+
+  it("still plans and applies when leftover work (a failed reload) keeps failing, and reports it", async () => {
+    const p = seeded();
+    const provider: Provider = {
+      kind: "memory",
+      read: (k, s) => p.read(k, s),
+      apply: (c, s) => p.apply(c, s),
+      finishPending: async () => {
+        throw new ProviderError("zone written earlier but the reload still fails: rndc: connection refused", { transient: false });
+      },
+    };
+    const r = await run(p, { provider });
+    expect(aValues(p)).toEqual(["192.0.2.10", "192.0.2.12"]);
+    expect(r.applied?.applied).toBe(1);
+    expect(r.error?.message).toContain("reload still fails");
+  });
+
+  it("never runs leftover work in a dry run", async () => {
+    const p = seeded();
+    let ran = 0;
+    const provider: Provider = { kind: "memory", read: (k, s) => p.read(k, s), apply: (c, s) => p.apply(c, s), finishPending: async () => (ran++, []) };
+    await run(p, { provider, dryRun: true });
+    expect(ran).toBe(0);
+    await run(p, { provider });
+    expect(ran).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Action } from "../../src/model.js";
 import { detectProberIsolation, guardPool, maxRemovals } from "../../src/plan/guard.js";
+import { materialize } from "../../src/plan/materialize.js";
 import { planPool, type CurrentRRsets } from "../../src/plan/plan-pool.js";
 import { health, marker, pool, rr, SAFE } from "../helpers/pools.js";
 
@@ -111,5 +112,40 @@ describe("detectProberIsolation", () => {
   });
   it("leaves a single pool to the fail-open rule", () => {
     expect(detectProberIsolation([pool()], health({}, "down"), 0.5)).toBeUndefined();
+  });
+});
+
+describe("guardPool weighs what actions really do to the RRset", () => {
+  const six = ["192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14", "192.0.2.15", "192.0.2.16"];
+  const S = "192.0.2.99";
+
+  it("counts takeovers into a standby already in the pool as removals for maxRemovePercent", () => {
+    const p = pool({ addresses: six, standbys: Object.fromEntries(six.map((a) => [a, S])) });
+    const current = { A: rr("A", six), marker: marker() };
+    const h = health(Object.fromEntries(six.slice(0, 5).map((a) => [a, "down" as const])));
+    const g = guardPool(p, current, planPool(p, current, h), h, ctx);
+    const after = materialize(p, current, g.allowed)[0]!.after!.values;
+    // 6 addresses, 50 %: the RRset may shrink by at most 3 this cycle, whatever the action kinds.
+    expect(after).toEqual(["192.0.2.15", "192.0.2.16", S]);
+    expect(g.held.map((x) => [x.rule, x.action.address])).toEqual([["maxRemovePercent", "192.0.2.15"]]);
+    expect(g.held[0]!.why).toContain("already in the pool");
+  });
+
+  it("holds removals past the budget in address order, not config order", () => {
+    const addresses = ["192.0.2.13", "192.0.2.10", "192.0.2.12", "192.0.2.11"];
+    const p = pool({ addresses });
+    const current = { A: rr("A", addresses), marker: marker() };
+    const h = health({ "192.0.2.13": "down", "192.0.2.10": "down", "192.0.2.12": "down" });
+    const g = guardPool(p, current, planPool(p, current, h), h, ctx);
+    expect(g.allowed.map((a) => a.address).sort()).toEqual(["192.0.2.10", "192.0.2.12"]);
+    expect(g.held.map((x) => x.action.address)).toEqual(["192.0.2.13"]);
+  });
+});
+
+describe("detectProberIsolation counts only pools with judged members", () => {
+  it("treats a second pool with nothing judged (e.g. its provider was unreadable) as absent", () => {
+    const pools = [pool(), pool({ name: "imap.example.com", addresses: ["192.0.2.40"] })];
+    const h = (p: string, a: string) => (p === "imap.example.com" ? { health: "unknown" as const, reason: "not probed" } : health({ "192.0.2.10": "down", "192.0.2.11": "down" })(p, a));
+    expect(detectProberIsolation(pools, h, 0.5)).toBeUndefined();
   });
 });

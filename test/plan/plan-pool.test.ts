@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { materialize } from "../../src/plan/materialize.js";
 import { planPool, strangers } from "../../src/plan/plan-pool.js";
 import { health, marker, pool, rr } from "../helpers/pools.js";
 
@@ -78,5 +79,43 @@ describe("planPool", () => {
     const current = { A: rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12", "198.51.100.7"]) };
     expect(planPool(p, current, health({}))).toEqual([]);
     expect(strangers(p, current)).toEqual(["198.51.100.7"]);
+  });
+});
+
+describe("planPool with a standby shared by several members", () => {
+  const S = "192.0.2.99";
+  const shared = (order: string[]) => pool({ addresses: order, standbys: { "192.0.2.10": S, "192.0.2.11": S } });
+  const apply = (p: ReturnType<typeof pool>, live: string[], h: ReturnType<typeof health>) =>
+    materialize(p, { A: rr("A", live) }, planPool(p, { A: rr("A", live) }, h))[0]?.after?.values ?? live;
+
+  it("keeps the standby while another member it covers is still down", () => {
+    const p = shared(["192.0.2.10", "192.0.2.11", "192.0.2.12"]);
+    const actions = planPool(p, { A: rr("A", [S, "192.0.2.12"]) }, health({ "192.0.2.11": "down" }));
+    expect(actions).toEqual([expect.objectContaining({ kind: "reinstate", address: "192.0.2.10", reason: expect.stringContaining(`standby ${S} stays`) })]);
+  });
+
+  it("gives the same RRset whatever the member order", () => {
+    const h = health({ "192.0.2.11": "down" });
+    const live = [S, "192.0.2.11", "192.0.2.12"];
+    const a = apply(shared(["192.0.2.10", "192.0.2.11", "192.0.2.12"]), live, h);
+    const b = apply(shared(["192.0.2.11", "192.0.2.10", "192.0.2.12"]), live, h);
+    expect(a).toEqual(["192.0.2.10", "192.0.2.12", S]);
+    expect(b).toEqual(a);
+  });
+
+  it("lets the standby step aside once every member it covers is up", () => {
+    const p = shared(["192.0.2.10", "192.0.2.11", "192.0.2.12"]);
+    expect(apply(p, [S, "192.0.2.12"], health({}))).toEqual(["192.0.2.10", "192.0.2.11", "192.0.2.12"]);
+  });
+
+  it("removes a dead shared standby once, however many members it covers", () => {
+    const p = shared(["192.0.2.10", "192.0.2.11", "192.0.2.12"]);
+    const actions = planPool(p, { A: rr("A", [S, "192.0.2.12"]) }, health({ "192.0.2.10": "down", "192.0.2.11": "down", [S]: "down" }));
+    expect(actions.filter((x) => x.kind === "remove").map((x) => x.address)).toEqual([S]);
+  });
+
+  it("leaves an RRset of a family the pool has no members of entirely alone, TTL included", () => {
+    const p = pool();
+    expect(planPool(p, { A: rr("A", p.members.map((m) => m.address)), AAAA: rr("AAAA", ["2001:db8::99"], 3600) }, health({}))).toEqual([]);
   });
 });
