@@ -263,6 +263,42 @@ describe("mailpool run (daemon)", () => {
   });
 });
 
+describe("mailpool run (daemon) and SIGHUP", () => {
+  it("keeps the running config when the new one is bad, and takes a good one", async () => {
+    await writeFile(configPath(), configText({ listen: "127.0.0.1:0" }));
+    const child = spawn(process.execPath, [BIN, "run", "-c", configPath(), "--log-level", "info"], { env: { ...process.env, NO_COLOR: "1" } });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    try {
+      const address = await waitFor(() => {
+        const line = stderr.split("\n").find((l) => l.includes("endpoint listening"));
+        return line ? `http://127.0.0.1:${JSON.parse(line).port}` : undefined;
+      });
+      await waitFor(async () => ((await fetch(`${address}/readyz`)).status === 200 ? true : undefined));
+
+      await writeFile(configPath(), configText().replace("checks: [mx]", "checks: [mx]\n    ttl: 60"));
+      child.kill("SIGHUP");
+      await waitFor(() => (stderr.includes("config reload failed; keeping the running config") ? true : undefined));
+      expect(stderr).toContain("pools[0].ttl: 60 is outside 300–900");
+      expect((await fetch(`${address}/healthz`)).status).toBe(200);
+
+      await writeFile(configPath(), configText({ listen: "127.0.0.1:0", extra: "      - { address: 127.0.0.44, label: mx4 }" }));
+      child.kill("SIGHUP");
+      await waitFor(() => (stderr.includes('"msg":"config reloaded"') ? true : undefined));
+      const metrics = await waitFor(async () => {
+        const text = await (await fetch(`${address}/metrics`)).text();
+        return text.includes('address="127.0.0.44"') ? text : undefined;
+      });
+      expect(metrics).toContain('mailpool_probe_success{pool="smtp.example.com",address="127.0.0.44",check="mx"} 0');
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
+
 async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
