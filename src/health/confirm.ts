@@ -28,11 +28,18 @@ export async function confirmHealth(opts: ConfirmOptions): Promise<{ view: Healt
   record(await probeRound(opts.pools, opts.checks, opts.probe, opts.signal));
 
   const poolOf = new Map(opts.pools.map((p) => [p.name, p]));
+  const failedFirst = (pool: string, address: string) => history.get(addressKey(pool, address))?.[0]?.ok === false;
+  /** An absent standby matters only when a member it covers failed: then it may take over. */
+  const standbyIdle = (pool: string, address: string): boolean => {
+    const p = poolOf.get(pool)!;
+    if (p.members.some((m) => m.address === address)) return false;
+    return !p.members.some((m) => m.standby === address && failedFirst(pool, m.address));
+  };
   /** Probes still needed for a key to reach a verdict that would change DNS, or 0. */
   const needed = (pool: string, address: string): number => {
     const p = poolOf.get(pool)!;
     const h = history.get(addressKey(pool, address)) ?? [];
-    const wantsChange = opts.inDns(pool, address) ? !h[0]?.ok : h[0]?.ok;
+    const wantsChange = opts.inDns(pool, address) ? !h[0]?.ok : h[0]?.ok && !standbyIdle(pool, address);
     if (!wantsChange) return 0;
     const target = opts.inDns(pool, address) ? p.fall : p.rise;
     if (h.some((r) => r.ok !== h[0]!.ok)) return 0; // mixed: settled as unknown

@@ -91,3 +91,31 @@ describe("confirmHealth (one-shot)", () => {
     expect(waits).toEqual([1234, 1234]);
   });
 });
+
+describe("confirmHealth and standbys", () => {
+  const noSleep = async () => undefined;
+  const probeOf = (down: string[]) => {
+    const calls: Record<string, number> = {};
+    const probe: ProbeFn = async (t) => {
+      calls[t.host] = (calls[t.host] ?? 0) + 1;
+      return obs(!down.includes(t.host));
+    };
+    return { probe, calls };
+  };
+
+  it("does not spend confirmation probes on an idle standby", async () => {
+    const p = pool({ rise: 3, addresses: ["192.0.2.10", "192.0.2.11"], standbys: { "192.0.2.11": "192.0.2.21" } });
+    const { probe, calls } = probeOf([]);
+    await confirmHealth({ pools: [p], checks, probe, inDns: (_p, a) => a !== "192.0.2.21", signal: AbortSignal.timeout(5000), sleep: noSleep });
+    expect(calls["192.0.2.21"]).toBe(1);
+  });
+
+  it("confirms the standby of a failing member so it can take over", async () => {
+    const p = pool({ rise: 3, fall: 3, addresses: ["192.0.2.10", "192.0.2.11"], standbys: { "192.0.2.11": "192.0.2.21" } });
+    const { probe, calls } = probeOf(["192.0.2.11"]);
+    const { view } = await confirmHealth({ pools: [p], checks, probe, inDns: (_p, a) => a !== "192.0.2.21", signal: AbortSignal.timeout(5000), sleep: noSleep });
+    expect(calls["192.0.2.21"]).toBe(3);
+    expect(view(p.name, "192.0.2.21").health).toBe("up");
+    expect(view(p.name, "192.0.2.11").health).toBe("down");
+  });
+});
