@@ -112,12 +112,15 @@ export interface ProviderModule<C = unknown> {
  */
 export class ConflictError extends Error {
   override readonly name = "ConflictError";
+  /** What earlier batches of the same apply wrote before this one was refused. */
+  readonly applied: ApplyResult | undefined;
   constructor(
     message: string,
     readonly key?: RRsetKey,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; applied?: ApplyResult },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.applied = options?.applied;
   }
 }
 
@@ -131,15 +134,44 @@ export class ProviderError extends Error {
   readonly transient: boolean;
   /** Server-suggested wait before retrying, in ms (Retry-After). */
   readonly retryAfterMs: number | undefined;
+  /**
+   * What was written before the failure (earlier batches of a split apply; a zone file written
+   * whose reload then failed), so the report does not call a made change "not applied".
+   */
+  readonly applied: ApplyResult | undefined;
   constructor(
     message: string,
-    options: { transient: boolean; retryAfterMs?: number; cause?: unknown },
+    options: { transient: boolean; retryAfterMs?: number; cause?: unknown; applied?: ApplyResult },
   ) {
     super(message, { cause: options.cause });
     this.transient = options.transient;
     this.retryAfterMs = options.retryAfterMs;
+    this.applied = options.applied;
   }
 }
+
+/**
+ * The same failure, carrying what had been written before it (nothing to add when nothing was
+ * written, or when the failure is an abort, which must stay recognisable).
+ */
+export function withWritten(e: unknown, applied: ApplyResult): unknown {
+  if (applied.applied === 0) return e;
+  if (e instanceof ConflictError) return new ConflictError(e.message, e.key, { cause: e.cause, applied });
+  if (e instanceof ProviderError) {
+    return new ProviderError(e.message, {
+      transient: e.transient,
+      cause: e.cause,
+      applied,
+      ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
+    });
+  }
+  if (e instanceof Error && e.name === "AbortError") return e;
+  return new ProviderError(e instanceof Error ? e.message : String(e), { transient: false, cause: e, applied });
+}
+
+/** What a failed apply had written before it failed (see ProviderError.applied). */
+export const writtenBefore = (e: unknown): ApplyResult | undefined =>
+  e instanceof ProviderError ? e.applied : e instanceof ConflictError ? e.applied : undefined;
 
 /** A provider's config block is wrong in a way its schema cannot see (e.g. zone not found). */
 export class ProviderConfigError extends Error {

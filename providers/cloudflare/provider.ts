@@ -11,6 +11,7 @@ import {
   ProviderConfigError,
   ProviderError,
   keyOf,
+  withWritten,
   type ApplyResult,
   type MinimalLogger,
   type Provider,
@@ -101,6 +102,8 @@ export class CloudflareProvider implements Provider {
     const notes: string[] = [];
     const unchanged = edits.filter((e) => editCount(e) === 0).length;
     if (unchanged > 0) notes.push(`${unchanged} change(s) needed no record edit`);
+    const edited = new Set(changes.filter((_, i) => editCount(edits[i]!) > 0));
+    let applied = 0;
     for (const [i, batch] of batches.entries()) {
       const label = `batch ${i + 1}/${batches.length}`;
       try {
@@ -109,20 +112,27 @@ export class CloudflareProvider implements Provider {
         const res = await this.#call(what, signal, undefined, (s) => this.#o.client.batch(zoneId, batch.ops, s));
         const note = `${label} (${batch.pools.join(", ")}): ${res.deleted} deleted, ${res.patched} patched, ${res.posted} created`;
         notes.push(note);
+        applied += batch.changes.filter((c) => edited.has(c)).length;
         this.#o.logger.info(
           { provider: this.#o.name, zone: this.#zoneLabel, deletes: res.deleted, patches: res.patched, posts: res.posted, pools: batch.pools },
           `cloudflare ${label} applied`,
         );
       } catch (err) {
+        const written = { applied, notes: [...notes] };
         if (i > 0 && (err instanceof ConflictError || err instanceof ProviderError)) {
           const done = `; batches 1–${i} of ${batches.length} were already written`;
-          if (err instanceof ConflictError) throw new ConflictError(err.message + done, err.key, { cause: err });
-          throw new ProviderError(err.message + done, { transient: err.transient, retryAfterMs: err.retryAfterMs, cause: err });
+          if (err instanceof ConflictError) throw new ConflictError(err.message + done, err.key, { cause: err, applied: written });
+          throw new ProviderError(err.message + done, {
+            transient: err.transient,
+            cause: err,
+            applied: written,
+            ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+          });
         }
-        throw err;
+        throw withWritten(err, written);
       }
     }
-    return { applied: changes.length, notes };
+    return { applied, notes };
   }
 
   /** The zone id: configured, or looked up by name once. */

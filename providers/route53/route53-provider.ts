@@ -9,6 +9,7 @@ import { normalizeName, isInZone } from "../../src/util/names.js";
 import { sleep as defaultSleep } from "../../src/util/rate-limiter.js";
 import {
   ProviderConfigError,
+  withWritten,
   type ApplyResult,
   type Provider,
   type ProviderContext,
@@ -127,7 +128,7 @@ export class Route53Provider implements Provider {
       } catch (e) {
         const named = conflictingRecord(e);
         const key = batch.find((u) => named && u.tag.key.type === named.type && u.tag.key.name === fromRoute53Name(named.name))?.tag.key;
-        throw toProviderError(e, `ChangeResourceRecordSets${where} in zone ${zone.id}${earlier}`, key);
+        throw withWritten(toProviderError(e, `ChangeResourceRecordSets${where} in zone ${zone.id}${earlier}`, key), { applied, notes: [...notes] });
       }
       applied += batch.length;
       submitted.push({ id: changeId, at: this.#now() });

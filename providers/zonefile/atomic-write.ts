@@ -1,11 +1,13 @@
 /**
  * Replaces a file atomically: temp file in the same folder, write, fsync, rename over the
- * original, fsync the folder. The new file keeps the original's mode (and owner, when allowed).
+ * original, fsync the folder. The new file keeps the original's mode, owner and group (or at
+ * least the group, or refuses when the file would become unreadable).
  * A reader sees either the old file or the new one, never half of one.
  */
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { open, rename, stat, unlink } from "node:fs/promises";
+import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { ProviderError } from "../types.js";
 import type { Stats } from "node:fs";
 
 export interface AtomicWriteOptions {
@@ -24,7 +26,7 @@ export async function writeFileAtomic(path: string, data: Buffer, options: Atomi
     const fh = await open(temp, "wx", mode);
     try {
       await fh.chmod(mode); // open's mode is filtered by the umask
-      await fh.chown(options.original.uid, options.original.gid).catch(() => undefined);
+      await keepOwner(fh, temp, path, options.original);
       await fh.writeFile(data);
       await fh.sync();
     } finally {
@@ -59,4 +61,28 @@ export async function statOrUndefined(path: string): Promise<Stats | undefined> 
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
   }
+}
+
+/**
+ * The new file keeps the original's owner and group. A process that may not give the file away
+ * (not root) still keeps the group when it is a member of it. If neither can be kept and the
+ * file is not world-readable, the name server might no longer read its zone: refuse the write.
+ */
+async function keepOwner(fh: FileHandle, temp: string, path: string, original: Stats): Promise<void> {
+  try {
+    await fh.chown(original.uid, original.gid);
+    return;
+  } catch {
+    // not allowed to give the file away; try the group alone
+  }
+  const groupKept = await fh.chown(-1, original.gid).then(
+    () => true,
+    () => false,
+  );
+  if (groupKept || (original.mode & 0o004) !== 0) return;
+  throw new ProviderError(
+    `cannot keep the owner ${original.uid}:${original.gid} of ${path} (mailpool runs as ${process.getuid?.()}:${process.getgid?.()}); ` +
+      "the rewritten zone could become unreadable to the name server, so nothing was written. Run mailpool as the file's owner or in its group.",
+    { transient: false },
+  );
 }

@@ -74,9 +74,8 @@ export class ZonefileProvider implements Provider {
   async apply(changes: readonly RRsetChange[], signal: AbortSignal): Promise<ApplyResult> {
     signal.throwIfAborted();
     const notes: string[] = [];
-    if (await this.#retryPendingReload(signal)) {
-      notes.push(`reloaded: ${commandText(this.config.reloadCommand ?? [])} (pending from an earlier write)`);
-    }
+    // A reload left pending is not retried here: finishPending does that at the start of the
+    // cycle, and this write ends with a reload of its own, which clears the stamp.
     if (changes.length === 0) return { applied: 0, notes };
 
     const lock = await acquireLock(this.lockPath, {
@@ -129,8 +128,8 @@ export class ZonefileProvider implements Provider {
         this.ctx.logger.error({ provider: this.ctx.name, reason: outcome.reason }, "zone reload failed");
         throw new ProviderError(
           `zone written (serial ${serial.to}) but reload failed: ${outcome.reason}; ` +
-            `it is retried at the next read or apply (${this.stampPath})`,
-          { transient: false },
+            `it is retried at the start of the next cycle (${this.stampPath})`,
+          { transient: false, applied: { applied, notes } },
         );
       }
       await unlink(this.stampPath).catch(() => undefined);

@@ -6,7 +6,7 @@
  */
 import pRetry from "p-retry";
 import type { ApplyResult, MinimalLogger, Provider, RRset, RRsetChange, RRsetKey } from "../../providers/types.js";
-import { isConflict, isTransient, keyOf, ProviderError } from "../../providers/types.js";
+import { isConflict, isTransient, keyOf, ProviderError, writtenBefore } from "../../providers/types.js";
 import type { HealthView, PoolPlan, PoolSpec } from "../model.js";
 import { markerName, markerOwner, markerValue } from "../ownership.js";
 import { guardPool } from "../plan/guard.js";
@@ -128,6 +128,8 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
   let written: ApplyResult | null | undefined;
   /** Leftover work that failed (a reload): reported, but it does not stop this cycle's changes. */
   let pendingError: Error | undefined;
+  /** Writes of attempts that failed part-way (earlier batches of a split apply) and were retried. */
+  const earlier: ApplyResult[] = [];
   try {
     await pRetry(
       async () => {
@@ -152,6 +154,8 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
         shouldRetry: ({ error }) => isConflict(error) || isTransient(error),
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           if (!isConflict(error) && !isTransient(error)) return;
+          const partial = writtenBefore(error);
+          if (partial && retriesLeft > 0) earlier.push(partial);
           opts.logger?.warn(
             { provider: opts.providerName, attempt: attemptNumber, retriesLeft, err: error.message },
             isConflict(error) ? "conflict: re-reading and re-planning" : "transient provider failure; retrying",
@@ -165,16 +169,27 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
   } catch (err) {
     if (written === undefined) {
       const error = err instanceof Error ? err : new Error(String(err));
-      return { provider: opts.providerName, plans: last.plans, applied: null, attempts, error };
+      // A failure after part of the plan was written (a zone written whose reload failed, the
+      // first batches of a split apply) still reports what was written.
+      return { provider: opts.providerName, plans: last.plans, applied: merged(earlier, writtenBefore(err) ?? null), attempts, error };
     }
     // The round completed; only the signal fired afterwards.
   }
   return {
     provider: opts.providerName,
     plans: last.plans,
-    applied: written ?? null,
+    applied: merged(earlier, written ?? null),
     attempts,
     ...(pendingError ? { error: pendingError } : {}),
+  };
+}
+
+/** The last attempt's result with the writes of earlier, failed attempts folded in. */
+function merged(earlier: readonly ApplyResult[], last: ApplyResult | null): ApplyResult | null {
+  if (earlier.length === 0) return last;
+  return {
+    applied: earlier.reduce((n, e) => n + e.applied, last?.applied ?? 0),
+    notes: [...earlier.flatMap((e) => e.notes.map((n) => `earlier attempt: ${n}`)), ...(last?.notes ?? [])],
   };
 }
 

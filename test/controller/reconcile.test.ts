@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MemoryProvider } from "../../providers/memory/index.js";
-import { ProviderError, type Provider } from "../../providers/types.js";
+import { ConflictError, ProviderError, type Provider } from "../../providers/types.js";
 import { reconcileProvider, type ReconcileOptions } from "../../src/controller/reconcile.js";
 import { markerValue } from "../../src/ownership.js";
 import { health, pool } from "../helpers/pools.js";
@@ -155,5 +155,40 @@ describe("reconcileProvider around the edges of a write", () => {
     expect(ran).toBe(0);
     await run(p, { provider });
     expect(ran).toBe(1);
+  });
+});
+
+describe("reconcileProvider reports what a failed apply had written", () => {
+  it("counts a zone written whose reload failed as applied, and reports the failure", async () => {
+    const p = seeded();
+    const provider: Provider = {
+      kind: "memory",
+      read: (k, s) => p.read(k, s),
+      apply: async (c, s) => {
+        const r = await p.apply(c, s);
+        throw new ProviderError("zone written (serial 2) but reload failed: rndc: connection refused", { transient: false, applied: r });
+      },
+    };
+    const r = await run(p, { provider });
+    expect(r.applied?.applied).toBe(1);
+    expect(r.error?.message).toContain("reload failed");
+  });
+
+  it("folds in the batches an earlier, retried attempt wrote before a conflict", async () => {
+    const p = seeded();
+    let calls = 0;
+    const provider: Provider = {
+      kind: "memory",
+      read: (k, s) => p.read(k, s),
+      apply: async (c, s) => {
+        calls += 1;
+        if (calls === 1) throw new ConflictError("batch 2/2 refused; batch 1/2 was already written", undefined, { applied: { applied: 1, notes: ["batch 1/2: change C1"] } });
+        return p.apply(c, s);
+      },
+    };
+    const r = await run(p, { provider });
+    expect(r.error).toBeUndefined();
+    expect(r.applied?.applied).toBe(2);
+    expect(r.applied?.notes[0]).toBe("earlier attempt: batch 1/2: change C1");
   });
 });

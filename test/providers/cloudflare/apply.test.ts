@@ -137,6 +137,7 @@ describe("Cloudflare apply", () => {
     const before = (await p.read([A()], signal()))[0]!;
     const res = await p.apply([change(before, { ttl: 300, values: ["192.0.2.10"] })], signal());
     expect(res.notes).toEqual(["1 change(s) needed no record edit"]);
+    expect(res.applied).toBe(0);
     expect(h.fake.writes()).toEqual([]);
   });
 

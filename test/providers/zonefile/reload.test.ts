@@ -91,14 +91,23 @@ describe("zonefile reloadCommand", () => {
     expect(await runs()).toHaveLength(3);
   });
 
-  it("retries a pending reload at the start of the next apply", async () => {
+  it("a failed reload does not block the next write, which reloads again and clears the stamp", async () => {
     const { provider, runs, stamp, dir } = await setup({ healthy: false });
-    await expect(remove(provider, "192.0.2.10")).rejects.toThrow(/reload failed/);
-    await writeFile(join(dir, "healthy"), "");
-    const result = await provider.apply([], signal());
-    expect(result.applied).toBe(0);
-    expect(result.notes).toEqual([expect.stringMatching(/^reloaded: .* \(pending from an earlier write\)$/)]);
+    const first = await remove(provider, "192.0.2.10").catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(ProviderError);
+    // What was written travels with the failure, so the report does not call it "not applied".
+    expect((first as ProviderError).applied).toMatchObject({ applied: 1, notes: expect.arrayContaining(["serial 2026112401 → 2026112402"]) });
+
+    // Still failing: the next dead member leaves all the same; the reload failure is reported again.
+    await expect(remove(provider, "192.0.2.11")).rejects.toThrow(/reload failed/);
+    const [smtp] = await provider.read([SMTP_A], signal());
+    expect(smtp?.values).toEqual(["192.0.2.12"]);
     expect(await runs()).toHaveLength(2);
+
+    await writeFile(join(dir, "healthy"), "");
+    const ok = await remove(provider, "192.0.2.12");
+    expect(ok.notes.at(-1)).toMatch(/^reloaded: /);
+    expect(await runs()).toHaveLength(3);
     expect(await exists(stamp)).toBe(false);
   });
 
