@@ -41,6 +41,14 @@ export const zonefileConfigSchema = z
       .describe(
         "How long to wait for another writer's lock on the zone file before giving up (a transient error, retried), in milliseconds.",
       ),
+    staleLockMs: z
+      .number()
+      .int()
+      .min(10_000)
+      .default(600_000)
+      .describe(
+        "A lock file older than this is taken over whoever holds it (a write holds it for milliseconds; a process killed mid-write on another host, e.g. a CronJob pod, never releases it), in milliseconds.",
+      ),
   })
   .strict()
   .describe("Edits a BIND zone file in place (atomic rename, SOA serial bump) and optionally reloads the name server.");

@@ -2,7 +2,7 @@
  * An exclusive lock on a file shared with other writers (another mailpool, a CronJob overlapping
  * a daemon, an operator's script that plays by the same rules): `<path>.lock`, created with
  * O_EXCL, holding the holder's pid, host and start time. A lock whose process is gone (same
- * host, dead pid) is stale and taken over.
+ * host, dead pid), or older than staleAfterMs whatever its host, is stale and taken over.
  */
 import { randomBytes } from "node:crypto";
 import { hostname as osHostname } from "node:os";
@@ -20,6 +20,11 @@ export interface LockOptions {
   readonly pollMs?: number;
   /** Whether a process is alive (injectable for tests; default: signal 0). */
   readonly isAlive?: (pid: number) => boolean;
+  /**
+   * A lock older than this is stale whoever holds it (a writer holds the lock for milliseconds;
+   * a CronJob pod killed mid-write leaves a lock naming a host that never comes back).
+   */
+  readonly staleAfterMs?: number;
 }
 
 export interface LockHolder {
@@ -93,10 +98,12 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
     if (holder === undefined) continue; // released in between: try again at once
     // Same host only: a pid means nothing elsewhere. Our own pid counts as dead unless this
     // process holds that very lock (a restarted container often gets the same pid).
+    const age = holder.since === undefined ? Number.NaN : now().getTime() - Date.parse(holder.since);
     const stale =
-      holder.pid !== undefined &&
-      holder.host === host &&
-      (holder.pid === pid ? !heldHere.has(holder.raw) : !isAlive(holder.pid));
+      (options.staleAfterMs !== undefined && age > options.staleAfterMs) ||
+      (holder.pid !== undefined &&
+        holder.host === host &&
+        (holder.pid === pid ? !heldHere.has(holder.raw) : !isAlive(holder.pid)));
     if (stale && (await takeOver(lockPath, holder.raw))) continue;
     if (performance.now() >= deadline) {
       const who =

@@ -80,6 +80,7 @@ export class ZonefileProvider implements Provider {
 
     const lock = await acquireLock(this.lockPath, {
       timeoutMs: this.config.lockTimeoutMs,
+      staleAfterMs: this.config.staleLockMs,
       signal,
       now: this.#now,
       ...(this.deps.lockPollMs !== undefined ? { pollMs: this.deps.lockPollMs } : {}),

@@ -31,6 +31,7 @@ describe("provider config schemas", () => {
       path: "/var/named/example.com.zone",
       reloadTimeoutMs: 10_000,
       lockTimeoutMs: 10_000,
+      staleLockMs: 600_000,
     });
     const bad = zonefileConfigSchema.safeParse({ type: "zonefile", path: "x", reloadCommand: [], relaodCommand: ["rndc"] });
     expect(bad.success).toBe(false);

@@ -260,12 +260,21 @@ describe("zonefile provider: lock", () => {
     expect(await listDir(dir)).toEqual(["example.com.zone", "example.com.zone.lock"]);
   });
 
-  it("never takes over a lock from another host", async () => {
+  it("never takes over a fresh lock from another host", async () => {
     const { path, original } = await setup();
     const provider = await create({ type: "zonefile", path, lockTimeoutMs: 200 }, context(), { now: () => NOW, lockPollMs: 20 });
-    await writeFile(`${path}.lock`, JSON.stringify({ pid: await deadPid(), host: "elsewhere.invalid" }));
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: await deadPid(), host: "elsewhere.invalid", since: "2026-11-24T09:58:00.000Z" }));
     await expect(provider.apply([await changeTo(provider, SMTP_A, ["192.0.2.11"])], signal())).rejects.toThrow(/on elsewhere\.invalid/);
     expect(await readFile(path, "latin1")).toBe(original);
+  });
+
+  it("takes over a lock older than staleLockMs whatever its host (a CronJob pod killed mid-write)", async () => {
+    const { path, dir } = await setup();
+    const provider = await create({ type: "zonefile", path, lockTimeoutMs: 200, staleLockMs: 600_000 }, context(), { now: () => NOW, lockPollMs: 20 });
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: 1, host: "mailpool-cron-28471-abcde", since: "2026-11-24T09:49:00.000Z" }));
+    const result = await provider.apply([await changeTo(provider, SMTP_A, ["192.0.2.11"])], signal());
+    expect(result.applied).toBe(1);
+    expect(await listDir(dir)).toEqual(["example.com.zone"]);
   });
 
   it("stops waiting when the signal aborts", async () => {
