@@ -33,6 +33,8 @@ const MAX_ZONE_BYTES = 64 * 1024 * 1024;
 interface Loaded {
   readonly zone: ParsedZone;
   readonly stat: Stats;
+  /** The file's bytes as read (latin1), to detect an unlocked edit before the rename. */
+  readonly text: string;
 }
 
 export class ZonefileProvider implements Provider {
@@ -89,7 +91,7 @@ export class ZonefileProvider implements Provider {
     let serial: { from: number; to: number } | undefined;
     let applied: number;
     try {
-      const { zone, stat: before } = await this.load();
+      const { zone, stat: before, text: beforeText } = await this.load();
       const edit = editZone(zone, changes, { now: this.#now() });
       applied = edit.applied;
       if (edit.applied === 0 || !edit.serial) {
@@ -102,8 +104,13 @@ export class ZonefileProvider implements Provider {
         original: before,
         beforeRename: async (temp) => {
           await this.deps.beforeRename?.(temp);
+          // Someone editing without the lock (an editor, a script) must not be overwritten: the
+          // file must still be the very one read, byte for byte, not just alike in size and mtime.
           const now = await stat(target);
-          if (now.ino !== before.ino || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+          const unchanged =
+            now.ino === before.ino && now.size === before.size && now.mtimeMs === before.mtimeMs &&
+            (await readFile(target, "latin1")) === beforeText;
+          if (!unchanged) {
             throw new ConflictError(
               `${this.config.path} was changed by someone not holding ${this.lockPath} while mailpool edited it; nothing was written`,
             );
@@ -164,7 +171,7 @@ export class ZonefileProvider implements Provider {
         source: this.config.path,
         ...(this.config.origin !== undefined ? { origin: this.config.origin } : {}),
       });
-      return { zone, stat: st };
+      return { zone, stat: st, text };
     } finally {
       await fh.close();
     }

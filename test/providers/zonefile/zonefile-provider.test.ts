@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { chmod, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -187,6 +187,23 @@ describe("zonefile provider: apply", () => {
     );
     expect(await readFile(path, "latin1")).toBe(`${rest.original}; an operator's hurried edit\n`);
     expect(await listDir(rest.dir)).toEqual(["example.com.zone"]);
+  });
+
+  it("notices an unlocked edit of the same size even when the mtime is put back", async () => {
+    let path = "";
+    const { provider, ...rest } = await setup({
+      beforeRename: async () => {
+        const st = await stat(path);
+        const text = await readFile(path, "latin1");
+        await writeFile(path, text.replace("192.0.2.12", "192.0.2.99"), "latin1"); // same length
+        await utimes(path, st.atime, st.mtime);
+      },
+    });
+    path = rest.path;
+    await expect(provider.apply([await changeTo(provider, SMTP_A, ["192.0.2.11"])], signal())).rejects.toThrow(
+      /was changed by someone not holding .*\.lock/,
+    );
+    expect(await readFile(path, "latin1")).toContain("192.0.2.99");
   });
 
   it("does nothing and bumps no serial when the file already holds the changes", async () => {
