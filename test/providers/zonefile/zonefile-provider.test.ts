@@ -193,13 +193,15 @@ describe("zonefile provider: apply", () => {
     let path = "";
     const { provider, ...rest } = await setup({
       beforeRename: async () => {
-        const st = await stat(path);
         const text = await readFile(path, "latin1");
         await writeFile(path, text.replace("192.0.2.12", "192.0.2.99"), "latin1"); // same length
-        await utimes(path, st.atime, st.mtime);
+        await utimes(path, ROUND, ROUND); // and the very same mtime
+        expect((await stat(path)).mtimeMs).toBe(ROUND * 1000);
       },
     });
     path = rest.path;
+    const ROUND = 1_790_000_000; // whole seconds, so the timestamp can be put back exactly
+    await utimes(path, ROUND, ROUND);
     await expect(provider.apply([await changeTo(provider, SMTP_A, ["192.0.2.11"])], signal())).rejects.toThrow(
       /was changed by someone not holding .*\.lock/,
     );
