@@ -101,7 +101,7 @@ export class Dialogue {
     this.#secure = secure;
     secure.on("error", () => {});
     await this.#race<void>(this.#timeoutReason("TLS handshake"), this.#left(), (ok, no) => {
-      const onError = (error: Error) => no(`TLS handshake failed: ${error.message}`);
+      const onError = (error: Error) => no(`TLS handshake failed: ${tlsErrorText(error)}`);
       const onClose = () => no("connection closed by server during the TLS handshake");
       secure.once("secureConnect", ok).once("error", onError).once("close", onClose);
       return () => secure.off("secureConnect", ok).off("error", onError).off("close", onClose);
@@ -248,3 +248,18 @@ export const mailProber =
       d.close();
     }
   };
+
+/**
+ * OpenSSL's error text, shortened to what an operator can act on: "wrong version number" from a
+ * plain-text port is the classic; the rest keep their reason without the source location.
+ */
+export function tlsErrorText(error: Error & { code?: string; reason?: string }): string {
+  const reason = error.reason ?? /:([^:]+):[^:]*\.c:\d+/.exec(error.message)?.[1] ?? error.message.trim();
+  if (/wrong version number|packet length too long|http request/i.test(reason)) {
+    return `the server did not answer in TLS (${reason}); is this a plain-text or STARTTLS port?`;
+  }
+  if (/protocol version|unsupported protocol/i.test(reason)) {
+    return `no TLS version in common with the server (${reason}); check tlsRules.minVersion`;
+  }
+  return reason;
+}
