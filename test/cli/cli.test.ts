@@ -233,15 +233,8 @@ describe("mailpool probe and schema", () => {
 describe("mailpool run (daemon)", () => {
   it("serves health and metrics, removes a dead member after `fall` cycles, and stops on SIGTERM", async () => {
     await writeFile(configPath(), configText({ listen: "127.0.0.1:0", fall: 2, rise: 1 }));
-    const child = spawn(process.execPath, [BIN, "run", "-c", configPath(), "--log-level", "info"], { env: { ...process.env, NO_COLOR: "1" } });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    const { child, log, exited, address } = await startDaemon();
     try {
-      const address = await waitFor(() => {
-        const m = /"msg":"health and metrics endpoint listening"/.test(stderr) ? /"port":(\d+)/.exec(stderr.split("\n").find((l) => l.includes("endpoint listening"))!) : null;
-        return m ? `http://127.0.0.1:${m[1]}` : undefined;
-      });
       expect(await (await fetch(`${address}/healthz`)).text()).toBe("ok\n");
       await waitFor(async () => ((await fetch(`${address}/readyz`)).status === 200 ? true : undefined));
       await listeners[1]!.stop();
@@ -252,11 +245,11 @@ describe("mailpool run (daemon)", () => {
       });
       expect(metrics).toContain(`mailpool_address_up{pool="smtp.example.com",address="${HOSTS[1]}",role="member"} 0`);
       expect(metrics).toMatch(/mailpool_changes_applied_total\{kind="remove"\} 1/);
-      const changed = stderr.split("\n").find((l) => l.includes('"msg":"dns changed"'));
+      const changed = log().split("\n").find((l) => l.includes('"msg":"dns changed"'));
       expect(JSON.parse(changed!)).toMatchObject({ pool: "smtp.example.com", kind: "remove", address: HOSTS[1], reason: expect.stringContaining("is down") });
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
-      expect(stderr).toContain("mailpool daemon stopped");
+      expect(log()).toContain("mailpool daemon stopped");
     } finally {
       child.kill("SIGKILL");
     }
@@ -266,26 +259,19 @@ describe("mailpool run (daemon)", () => {
 describe("mailpool run (daemon) and SIGHUP", () => {
   it("keeps the running config when the new one is bad, and takes a good one", async () => {
     await writeFile(configPath(), configText({ listen: "127.0.0.1:0" }));
-    const child = spawn(process.execPath, [BIN, "run", "-c", configPath(), "--log-level", "info"], { env: { ...process.env, NO_COLOR: "1" } });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    const { child, log, exited, address } = await startDaemon();
     try {
-      const address = await waitFor(() => {
-        const line = stderr.split("\n").find((l) => l.includes("endpoint listening"));
-        return line ? `http://127.0.0.1:${JSON.parse(line).port}` : undefined;
-      });
       await waitFor(async () => ((await fetch(`${address}/readyz`)).status === 200 ? true : undefined));
 
       await writeFile(configPath(), configText().replace("checks: [mx]", "checks: [mx]\n    ttl: 60"));
       child.kill("SIGHUP");
-      await waitFor(() => (stderr.includes("config reload failed; keeping the running config") ? true : undefined));
-      expect(stderr).toContain("pools[0].ttl: 60 is outside 300–900");
+      await waitFor(() => (log().includes("config reload failed; keeping the running config") ? true : undefined));
+      expect(log()).toContain("pools[0].ttl: 60 is outside 300–900");
       expect((await fetch(`${address}/healthz`)).status).toBe(200);
 
       await writeFile(configPath(), configText({ listen: "127.0.0.1:0", extra: "      - { address: 127.0.0.44, label: mx4 }" }));
       child.kill("SIGHUP");
-      await waitFor(() => (stderr.includes('"msg":"config reloaded"') ? true : undefined));
+      await waitFor(() => (log().includes('"msg":"config reloaded"') ? true : undefined));
       const metrics = await waitFor(async () => {
         const text = await (await fetch(`${address}/metrics`)).text();
         return text.includes('address="127.0.0.44"') ? text : undefined;
@@ -298,6 +284,20 @@ describe("mailpool run (daemon) and SIGHUP", () => {
     }
   });
 });
+
+/** `mailpool run` as a child process, with its stderr log and the address of its HTTP endpoint. */
+async function startDaemon() {
+  const child = spawn(process.execPath, [BIN, "run", "-c", configPath(), "--log-level", "info"], { env: { ...process.env, NO_COLOR: "1" } });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const log = () => stderr;
+  const address = await waitFor(() => {
+    const line = stderr.split("\n").find((l) => l.includes("endpoint listening"));
+    return line ? `http://127.0.0.1:${JSON.parse(line).port}` : undefined;
+  });
+  return { child, log, exited, address };
+}
 
 async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
