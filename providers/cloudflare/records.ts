@@ -220,7 +220,8 @@ export function editsFor(
     }
     kept.add(v);
     const wrong = r.ttl !== after.ttl || (address && (r.proxied || !hasComment(r, comment)));
-    if (wrong) edits.patches.push({ id: r.id, ...base() });
+    // An operator's comment that already carries mailpool's is kept whole.
+    if (wrong) edits.patches.push({ id: r.id, ...base(), ...(hasComment(r, comment) ? { comment: r.comment! } : {}) });
   }
   for (const v of after.values) {
     if (kept.has(v)) continue;

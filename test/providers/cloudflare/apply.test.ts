@@ -118,6 +118,17 @@ describe("Cloudflare apply", () => {
     expect(h.fake.records(h.zoneId, POOL, "A")[0]).toMatchObject({ ttl: 300, comment: COMMENT });
   });
 
+  it("keeps an operator's comment that already carries mailpool's when it patches the TTL", async () => {
+    h = await harness();
+    const operator = `mx2, rack B — ${COMMENT}`;
+    seedA(h, "192.0.2.10", { ttl: 3600, comment: operator });
+    const p = await h.provider();
+    const before = (await p.read([A()], signal()))[0]!;
+    expect(before.drift).toBeUndefined();
+    await p.apply([change(before, { ttl: 300, values: before.values })], signal());
+    expect(h.fake.records(h.zoneId, POOL, "A")[0]).toMatchObject({ ttl: 300, comment: operator });
+  });
+
   it("deletes duplicate records of one address, keeping one", async () => {
     h = await harness();
     const first = seedA(h, "192.0.2.10");
