@@ -12,6 +12,7 @@ import {
   type Route53ClientConfig,
 } from "@aws-sdk/client-route-53";
 import type { FinalizeRequestMiddleware } from "@smithy/types";
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { RateLimiter } from "../../src/util/rate-limiter.js";
 import type { Route53Api } from "./route53-api.js";
 
@@ -28,6 +29,8 @@ export interface SdkRoute53ApiOptions {
   readonly connectionTimeoutMs?: number;
 }
 
+const callSignal = new AsyncLocalStorage<AbortSignal>();
+
 export function createSdkRoute53Api(options: SdkRoute53ApiOptions): Route53Api {
   const config: Route53ClientConfig = {
     region: options.region,
@@ -42,21 +45,25 @@ export function createSdkRoute53Api(options: SdkRoute53ApiOptions): Route53Api {
   };
   const client = new Route53Client(config);
   // Per HTTP attempt: placed after the SDK's retry middleware, so its retries wait for tokens too.
-  const rateLimit: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
-    const signal = (context as { __smithy_context?: { abortSignal?: AbortSignal } }).__smithy_context?.abortSignal;
-    await options.limiter.take(signal);
+  // The SDK does not hand the call's AbortSignal to middleware, so each call carries it in
+  // async-local storage: a cancelled cycle stops waiting for a token instead of spending one.
+  const rateLimit: FinalizeRequestMiddleware<object, object> = (next) => async (args) => {
+    await options.limiter.take(callSignal.getStore());
     return next(args);
   };
   client.middlewareStack.addRelativeTo(
     rateLimit as Parameters<typeof client.middlewareStack.addRelativeTo>[0],
     { name: "mailpoolRateLimit", relation: "after", toMiddleware: "retryMiddleware", override: true },
   );
+  const call = <T>(signal: AbortSignal, send: () => Promise<T>): Promise<T> => callSignal.run(signal, send);
   return {
-    listHostedZonesByName: (input, signal) => client.send(new ListHostedZonesByNameCommand(input), { abortSignal: signal }),
-    listResourceRecordSets: (input, signal) => client.send(new ListResourceRecordSetsCommand(input), { abortSignal: signal }),
+    listHostedZonesByName: (input, signal) =>
+      call(signal, () => client.send(new ListHostedZonesByNameCommand(input), { abortSignal: signal })),
+    listResourceRecordSets: (input, signal) =>
+      call(signal, () => client.send(new ListResourceRecordSetsCommand(input), { abortSignal: signal })),
     changeResourceRecordSets: (input, signal) =>
-      client.send(new ChangeResourceRecordSetsCommand(input), { abortSignal: signal }),
-    getChange: (input, signal) => client.send(new GetChangeCommand(input), { abortSignal: signal }),
+      call(signal, () => client.send(new ChangeResourceRecordSetsCommand(input), { abortSignal: signal })),
+    getChange: (input, signal) => call(signal, () => client.send(new GetChangeCommand(input), { abortSignal: signal })),
     close: () => client.destroy(),
   };
 }

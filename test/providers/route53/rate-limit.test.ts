@@ -75,7 +75,14 @@ describe("Route 53 provider: the account's rate limit", () => {
 
   it("stops waiting for a token when the signal aborts", async () => {
     rig = await startRig();
-    const limiter = new RateLimiter({ ratePerSecond: 0.2, burst: 1 });
+    const limiter = new (class extends RateLimiter {
+      outcomes: string[] = [];
+      override take(s?: AbortSignal): Promise<void> {
+        const t = super.take(s);
+        t.then(() => this.outcomes.push("token"), () => this.outcomes.push("gave up"));
+        return t;
+      }
+    })({ ratePerSecond: 0.2, burst: 1 });
     const p = await rig.provider({}, [], { limiter });
     await p.read(KEY, signal());
     const controller = new AbortController();
@@ -85,5 +92,8 @@ describe("Route 53 provider: the account's rate limit", () => {
     expect((err as Error).name).toBe("AbortError");
     expect(controller.signal.aborted).toBe(true);
     expect(rig.fake.log).toHaveLength(1);
+    // The cancelled call's wait ended too, rather than spending the next token later.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(limiter.outcomes).toEqual(["token", "gave up"]);
   });
 });
