@@ -116,7 +116,7 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
     for (const m of p.members) health.push({ pool: p.name, address: m.address, role: "member", label: m.label, verdict: view(p.name, m.address) });
     for (const m of p.members) {
       if (m.standby !== undefined && !health.some((h) => h.pool === p.name && h.address === m.standby)) {
-        health.push({ pool: p.name, address: m.standby, role: "standby", label: `standby of ${m.label}`, verdict: view(p.name, m.standby) });
+        health.push({ pool: p.name, address: m.standby, role: "standby", label: `for ${m.label}`, verdict: view(p.name, m.standby) });
       }
     }
   }

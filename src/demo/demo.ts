@@ -2,7 +2,8 @@
  * `mailpool demo`: the whole product on one machine with nothing installed. Throwaway SMTP, IMAP
  * and POP3 listeners on 127.0.0.x, a temporary zone file, the real controller (probes, judge,
  * plan, guard, zone-file provider). A member is killed and leaves the zone; it comes back and
- * returns. Ends by itself.
+ * returns. A member with a standby dies and the standby takes its place; it comes back and the
+ * standby steps aside. Ends by itself.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,13 +32,18 @@ interface DemoPool {
   readonly name: string;
   readonly protocol: "smtp" | "imap" | "pop3";
   readonly hosts: readonly string[];
+  /** member → standby that takes its place while it is down */
+  readonly standbys?: Readonly<Record<string, string>>;
 }
 
 const POOLS: readonly DemoPool[] = [
   { name: `smtp.${ZONE}`, protocol: "smtp", hosts: ["127.0.0.11", "127.0.0.12", "127.0.0.13"] },
-  { name: `imap.${ZONE}`, protocol: "imap", hosts: ["127.0.0.21", "127.0.0.22"] },
+  { name: `imap.${ZONE}`, protocol: "imap", hosts: ["127.0.0.21", "127.0.0.22"], standbys: { "127.0.0.22": "127.0.0.29" } },
   { name: `pop3.${ZONE}`, protocol: "pop3", hosts: ["127.0.0.31", "127.0.0.32"] },
 ];
+
+/** Every address a pool listens on: members and standbys. */
+const listening = (p: DemoPool): string[] => [...p.hosts, ...Object.values(p.standbys ?? {})];
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const say = (s = "") => opts.out.write(`${s}\n`);
@@ -53,7 +59,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       const started = await startOnSamePort(pool);
       ports[pool.protocol] = started[0]!.port;
       for (const l of started) listeners.set(l.host, l);
-      say(`  ${pool.protocol.toUpperCase().padEnd(4)} listeners ${pool.hosts.join(", ")} on port ${ports[pool.protocol]} for ${pool.name}`);
+      const standbys = Object.entries(pool.standbys ?? {}).map(([m, s]) => ` (standby ${s} for ${m})`).join("");
+      say(`  ${pool.protocol.toUpperCase().padEnd(4)} listeners ${pool.hosts.join(", ")}${standbys} on port ${ports[pool.protocol]} for ${pool.name}`);
     }
     const zonePath = join(dir, `${ZONE}.zone`);
     await writeFile(zonePath, demoZone());
@@ -83,8 +90,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         await sleep(interval, ac.signal);
       }
     };
-    const smtpLines = async () =>
-      (await readFile(zonePath, "utf8")).split("\n").filter((l) => /^smtp\.demo\.example\.?\s.*\sA\s/.test(l) || /^smtp\s.*\sA\s/.test(l));
+    const poolLines = async (label: string) =>
+      (await readFile(zonePath, "utf8")).split("\n").filter((l) => new RegExp(`^${label}(\\.demo\\.example\\.)?\\s.*\\sA\\s`).test(l));
+    const show = async (label: string) => {
+      say(`  ${label} records in the zone now:`);
+      for (const l of await poolLines(label)) say(`    ${l}`);
+    };
     const inZone = async (address: string) => (await readFile(zonePath, "utf8")).includes(address);
 
     say("\n1. Every member answers its handshake; the judge needs `rise` passes before it trusts them.");
@@ -95,14 +106,23 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     say("\n2. Killing the SMTP member 127.0.0.12 (its listener stops; connections are refused).");
     await victim.stop();
     await until("waiting for `fall` failed probes", async () => !(await inZone("127.0.0.12")));
-    say("  smtp records in the zone now:");
-    for (const l of await smtpLines()) say(`    ${l}`);
+    await show("smtp");
 
     say("\n3. Bringing 127.0.0.12 back.");
     await victim.start();
     await until("waiting for `rise` passed probes", () => inZone("127.0.0.12"));
-    say("  smtp records in the zone now:");
-    for (const l of await smtpLines()) say(`    ${l}`);
+    await show("smtp");
+
+    const imap2 = listeners.get("127.0.0.22")!;
+    say("\n4. Killing the IMAP member 127.0.0.22, which has a standby: 127.0.0.29 takes its place (takeover).");
+    await imap2.stop();
+    await until("waiting for `fall` failed probes", async () => !(await inZone("127.0.0.22")) && (await inZone("127.0.0.29")));
+    await show("imap");
+
+    say("\n5. Bringing 127.0.0.22 back: it returns and the standby steps aside (restore).");
+    await imap2.start();
+    await until("waiting for `rise` passed probes", async () => (await inZone("127.0.0.22")) && !(await inZone("127.0.0.29")));
+    await show("imap");
 
     await runtime.close();
     say(`\nDone in ${cycles} cycles. Next: copy config/example.yaml, point it at your pools, check it with \`mailpool validate -c FILE\`, then dry-run it with \`mailpool plan -c FILE\`.`);
@@ -120,10 +140,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 /** Listeners for every host of a pool on one port (the check's port is per pool). */
 async function startOnSamePort(pool: DemoPool): Promise<MailListener[]> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const first = await startMailListener({ protocol: pool.protocol, host: pool.hosts[0]!, port: 0 });
+    const [head, ...rest] = listening(pool);
+    const first = await startMailListener({ protocol: pool.protocol, host: head!, port: 0 });
     const started = [first];
     try {
-      for (const host of pool.hosts.slice(1)) started.push(await startMailListener({ protocol: pool.protocol, host, port: first.port }));
+      for (const host of rest) started.push(await startMailListener({ protocol: pool.protocol, host, port: first.port }));
       return started;
     } catch {
       await Promise.all(started.map((l) => l.stop()));
@@ -170,7 +191,12 @@ ${POOLS.map(
     provider: zone
     checks: [demo-${p.protocol}]
     members:
-${p.hosts.map((h) => `      - { address: ${h}, label: ${p.protocol}${h.slice(-1)} }`).join("\n")}`,
+${p.hosts
+  .map((h) => {
+    const standby = p.standbys?.[h];
+    return `      - { address: ${h}, label: ${p.protocol}${h.slice(-1)}${standby ? `, standby: ${standby}` : ""} }`;
+  })
+  .join("\n")}`,
 ).join("\n")}
 `;
 }

@@ -71,7 +71,7 @@ function planRRset(
     // another member that is down.
     const standbyLeaves = s !== undefined && live.has(s) && !stillNeeded(s);
     if (standbyLeaves) {
-      act({ kind: "restore", address: m.address, standby: s, reason: `${who(m)} is up: ${v.reason}; standby ${s} steps aside` });
+      act({ kind: "restore", address: m.address, standby: s, reason: `${who(m)} is up: ${v.reason}` });
     } else if (!live.has(m.address)) {
       const stays = s !== undefined && live.has(s) ? `; standby ${s} stays while another member it covers is down` : "";
       act({ kind: "reinstate", address: m.address, reason: `${who(m)} is up again: ${v.reason}${stays}` });
