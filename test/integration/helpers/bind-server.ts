@@ -1,0 +1,152 @@
+/**
+ * A private BIND: `named -g -c <named.conf>` in the foreground, as root (no `-u`: its files are
+ * root's, in a folder the caller owns), authoritative only (recursion no), one primary zone from
+ * a zone file in that folder, and an rndc control channel with a key made by tsig-keygen.
+ *
+ * named listens only on addresses configured on an interface (it scans them and matches
+ * listen-on against them); lo has only 127.0.0.1/8, so queries go to 127.0.0.1 on a free high
+ * port. The control channel binds its address directly, so it may use any 127.0.0.x. Never
+ * port 53, never 0.0.0.0, never IPv6.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePort } from "./free-port.js";
+import { requireBinary, runCommand, spawnServer, tailLines, waitFor, type CommandResult } from "./server-process.js";
+
+export interface BindOptions {
+  /** An empty folder: named.conf, the key, the zone file, named's working files. */
+  readonly dir: string;
+  /** The zone apex, e.g. example.com. */
+  readonly zone: string;
+  /** The zone file's text. */
+  readonly zoneText: string;
+  /** Address for queries (default 127.0.0.1, see above). */
+  readonly host?: string;
+  /** Address of the rndc control channel (default: host); any 127.0.0.x works. */
+  readonly controlHost?: string;
+  readonly startTimeoutMs?: number;
+}
+
+export interface BindServer {
+  readonly host: string;
+  readonly controlHost: string;
+  /** The rndc key's name (in keyFile). */
+  readonly keyName: string;
+  readonly port: number;
+  readonly controlPort: number;
+  readonly keyFile: string;
+  readonly zoneFile: string;
+  /** `rndc -s controlHost -p controlPort -k keyFile <args>`, as an argv (absolute rndc path first). */
+  rndcArgv(...args: string[]): string[];
+  /** `dig +short @host -p port name type`: the answer's values, sorted. */
+  dig(name: string, type: string): Promise<string[]>;
+  /** The SOA serial named serves now. */
+  serial(): Promise<number>;
+  /** `named-checkzone <zone> <zoneFile>`. */
+  checkZone(): Promise<CommandResult>;
+  stop(): Promise<void>;
+  /** What named has logged so far (-g logs to stderr), the last 16 KiB. */
+  log(): string;
+  diagnostics(): string;
+}
+
+/** Writes a TSIG key statement for `name` (hmac-sha256, fresh secret) to `file`, made by tsig-keygen. */
+export async function makeTsigKey(file: string, name: string): Promise<void> {
+  const key = await runCommand(requireBinary("tsig-keygen", "bind9"), ["-a", "hmac-sha256", name]);
+  if (key.code !== 0) throw new Error(`tsig-keygen failed: ${key.stderr.trim()}`);
+  writeFileSync(file, key.stdout, { mode: 0o600 });
+}
+
+export async function startBind(options: BindOptions): Promise<BindServer> {
+  const named = requireBinary("named", "bind9");
+  const rndc = requireBinary("rndc", "bind9-utils");
+  const dig = requireBinary("dig", "bind9-dnsutils");
+  const checkzone = requireBinary("named-checkzone", "bind9-utils");
+  const { dir, zone } = options;
+  const host = options.host ?? "127.0.0.1";
+  const controlHost = options.controlHost ?? host;
+  const port = await freePort([host], { udp: true });
+  const controlPort = await freePort([controlHost], { avoid: [port] });
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  const keyFile = join(dir, "rndc.key");
+  const zoneFile = join(dir, `${zone}.zone`);
+  const confFile = join(dir, "named.conf");
+  const keyName = "mailpool-it-rndc";
+  await makeTsigKey(keyFile, keyName);
+  writeFileSync(zoneFile, options.zoneText);
+  writeFileSync(
+    confFile,
+    `// written by test/integration/helpers/bind-server.ts
+include "${keyFile}";
+options {
+  directory "${dir}";
+  pid-file "${join(dir, "named.pid")}";
+  session-keyfile "${join(dir, "session.key")}";
+  managed-keys-directory "${dir}";
+  listen-on port ${port} { ${host}; };
+  listen-on-v6 { none; };
+  recursion no;
+  allow-query { 127.0.0.0/8; };
+  allow-transfer { none; };
+  dnssec-validation no;
+  notify no;
+};
+controls {
+  inet ${controlHost} port ${controlPort} allow { 127.0.0.0/8; } keys { "${keyName}"; };
+};
+zone "${zone}" {
+  type primary;
+  file "${zoneFile}";
+};
+`,
+  );
+
+  const proc = spawnServer(`named ${host}:${port}`, named, ["-g", "-c", confFile]);
+  const diagnostics = () => `--- named -g output (tail) ---\n${tailLines(proc.output(), 60) || "(none)"}`;
+  const digArgs = (name: string, type: string) => ["+short", "+time=1", "+tries=2", `@${host}`, "-p", String(port), name, type];
+  const server: BindServer = {
+    host,
+    controlHost,
+    keyName,
+    port,
+    controlPort,
+    keyFile,
+    zoneFile,
+    rndcArgv: (...args) => [rndc, "-s", controlHost, "-p", String(controlPort), "-k", keyFile, ...args],
+    async dig(name, type) {
+      const r = await runCommand(dig, digArgs(name, type), 10_000);
+      if (r.code !== 0) throw new Error(`dig ${digArgs(name, type).join(" ")} failed (${r.code}): ${r.stdout}${r.stderr}\n${diagnostics()}`);
+      return r.stdout.split("\n").map((l) => l.trim()).filter(Boolean).sort();
+    },
+    async serial() {
+      const [soa] = await server.dig(zone, "SOA");
+      const serial = Number(soa?.split(/\s+/)[2]);
+      if (!Number.isInteger(serial)) throw new Error(`no SOA serial for ${zone} from ${host}:${port}: ${JSON.stringify(soa)}`);
+      return serial;
+    },
+    checkZone: () => runCommand(checkzone, [zone, zoneFile]),
+    log: () => proc.output(),
+    async stop() {
+      await proc.stop("SIGTERM", 10_000);
+    },
+    diagnostics,
+  };
+
+  await waitFor(
+    `named on ${host}:${port} (config ${confFile})`,
+    async () => {
+      const r = await runCommand(dig, digArgs(zone, "SOA"), 5000);
+      if (r.code !== 0 || r.stdout.trim() === "") return { note: `dig SOA: exit ${r.code} ${(r.stdout + r.stderr).trim()}` };
+      const status = await runCommand(rndc, server.rndcArgv("status").slice(1), 5000);
+      return status.code === 0 ? { value: true } : { note: `rndc status: exit ${status.code} ${status.stderr.trim()}` };
+    },
+    {
+      timeoutMs: options.startTimeoutMs ?? 30_000,
+      intervalMs: 150,
+      failedBecause: () => (proc.hasExited() ? `\`named -g -c ${confFile}\` exited (exit code ${proc.child.exitCode ?? "by signal"})` : undefined),
+      diagnostics,
+    },
+  );
+  return server;
+}
