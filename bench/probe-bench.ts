@@ -3,7 +3,7 @@
  * through one bounded runner. Loopback only. Prints figures; asserts nothing.
  * Run: npm run build && node dist/bench/probe-bench.js
  */
-import { startMailListener, type MailListener } from "../src/demo/mail-listener.js";
+import { startListenersOnOnePort } from "../src/demo/mail-listener.js";
 import { BUILTIN_CHECKS } from "../src/probes/builtin-checks.js";
 import { createProbeRunner } from "../src/probes/index.js";
 import type { CheckSpec } from "../src/probes/types.js";
@@ -12,10 +12,8 @@ const HOSTS = Number(process.env.HOSTS ?? 50);
 const PROBES = Number(process.env.PROBES ?? 2000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
 
-const listeners: MailListener[] = [];
-const first = await startMailListener({ protocol: "smtp", host: "127.0.0.100", port: 0 });
-listeners.push(first);
-for (let i = 1; i < HOSTS; i++) listeners.push(await startMailListener({ protocol: "smtp", host: `127.0.0.${100 + i}`, port: first.port }));
+const listeners = await startListenersOnOnePort("smtp", Array.from({ length: HOSTS }, (_, i) => `127.0.0.${100 + i}`));
+const first = listeners[0]!;
 
 const check = { name: "smtp", ...BUILTIN_CHECKS.smtp!, port: first.port, timeoutMs: 5000 } as CheckSpec;
 const run = createProbeRunner({ concurrency: CONCURRENCY });

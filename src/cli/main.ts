@@ -12,7 +12,9 @@ import { runDaemon } from "../daemon/daemon.js";
 import { runDemo } from "../demo/demo.js";
 import { createLogger } from "../log.js";
 import { hasChanges, renderJson, renderText } from "../plan/render.js";
-import { ProbeUsageError, runProbeCommand } from "./probe-command.js";
+import { runProbeCommand } from "./probe-command.js";
+import { UsageError } from "./usage-error.js";
+import { normalizeName } from "../util/names.js";
 
 export const EXIT = { ok: 0, failure: 1, changesPending: 2, usage: 64, config: 78 } as const;
 
@@ -56,7 +58,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const cycle = async (mode: "plan" | "apply" | "adopt", flags: CycleFlags & { dryRun: boolean }) => {
     const config = load();
     if (flags.pool) {
-      const unknown = flags.pool.filter((p) => !config.pools.some((x) => x.name === p.toLowerCase().replace(/\.$/, "")));
+      const unknown = flags.pool.filter((p) => !config.pools.some((x) => x.name === normalizeName(p)));
       if (unknown.length) throw new UsageError(`--pool ${unknown.join(", ")}: not a pool in ${globals().config}`);
     }
     const logger = createLogger(globals().logLevel);
@@ -69,7 +71,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         dryRun: flags.dryRun,
         force: flags.force ?? false,
         adopt: mode === "adopt",
-        ...(flags.pool ? { pools: flags.pool.map((p) => p.toLowerCase().replace(/\.$/, "")) } : {}),
+        ...(flags.pool ? { pools: flags.pool.map(normalizeName) } : {}),
         signal: ac.signal,
       });
       process.stdout.write(
@@ -194,17 +196,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       process.stderr.write(`mailpool: ${err.message}\n`);
       return EXIT.config;
     }
-    if (err instanceof UsageError || err instanceof ProbeUsageError) {
+    if (err instanceof UsageError) {
       process.stderr.write(`mailpool: ${err.message}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`mailpool: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.failure;
   }
-}
-
-export class UsageError extends Error {
-  override readonly name = "UsageError";
 }
 
 function parsePositiveInt(v: string, name: string): number {

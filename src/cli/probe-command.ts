@@ -8,6 +8,7 @@ import { probedAddresses } from "../health/probe-round.js";
 import { createProbeRunner, formatObservation, parseProbeUrl, ProbeUrlError } from "../probes/index.js";
 import type { CheckSpec, Observation, ProbeTarget } from "../probes/types.js";
 import { normalizeName } from "../util/names.js";
+import { UsageError } from "./usage-error.js";
 
 export interface ProbeFlags {
   starttls?: boolean;
@@ -25,11 +26,6 @@ export interface ProbeCommandContext {
   readonly out?: NodeJS.WritableStream;
 }
 
-/** Thrown for bad arguments: the CLI turns it into exit 64. */
-export class ProbeUsageError extends Error {
-  override readonly name = "ProbeUsageError";
-}
-
 export async function runProbeCommand(targetText: string, flags: ProbeFlags, ctx: ProbeCommandContext): Promise<number> {
   const out = ctx.out ?? process.stdout;
   const jobs: { heading: string; target: ProbeTarget; check: CheckSpec }[] = [];
@@ -39,7 +35,7 @@ export async function runProbeCommand(targetText: string, flags: ProbeFlags, ctx
       try {
         caPem = readFileSync(flags.caFile, "utf8");
       } catch (err) {
-        throw new ProbeUsageError(`--ca-file ${flags.caFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        throw new UsageError(`--ca-file ${flags.caFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
     }
     try {
@@ -53,7 +49,7 @@ export async function runProbeCommand(targetText: string, flags: ProbeFlags, ctx
       });
       jobs.push({ heading: targetText, target, check });
     } catch (err) {
-      if (err instanceof ProbeUrlError) throw new ProbeUsageError(err.message);
+      if (err instanceof ProbeUrlError) throw new UsageError(err.message);
       throw err;
     }
   } else {
@@ -61,7 +57,7 @@ export async function runProbeCommand(targetText: string, flags: ProbeFlags, ctx
     const name = normalizeName(targetText);
     const pool = config.pools.find((p) => p.name === name);
     if (!pool) {
-      throw new ProbeUsageError(
+      throw new UsageError(
         `${JSON.stringify(targetText)} is neither a probe URL (e.g. smtp://mx1.example.net:25) nor a pool in the config (${config.pools.map((p) => p.name).join(", ")})`,
       );
     }

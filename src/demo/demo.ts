@@ -15,7 +15,7 @@ import { HysteresisJudge } from "../health/hysteresis.js";
 import { createLogger } from "../log.js";
 import { renderText } from "../plan/render.js";
 import { sleep } from "../util/rate-limiter.js";
-import { startMailListener, type MailListener } from "./mail-listener.js";
+import { startListenersOnOnePort, type MailListener } from "./mail-listener.js";
 
 export interface DemoOptions {
   readonly out: NodeJS.WritableStream;
@@ -56,7 +56,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     say("mailpool demo: a throwaway mail service on 127.0.0.x, a temporary zone file, the real controller.");
     const ports: Record<string, number> = {};
     for (const pool of POOLS) {
-      const started = await startOnSamePort(pool);
+      const started = await startListenersOnOnePort(pool.protocol, listening(pool));
       ports[pool.protocol] = started[0]!.port;
       for (const l of started) listeners.set(l.host, l);
       const standbys = Object.entries(pool.standbys ?? {}).map(([m, s]) => ` (standby ${s} for ${m})`).join("");
@@ -135,22 +135,6 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     await Promise.all([...listeners.values()].map((l) => l.stop().catch(() => undefined)));
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Listeners for every host of a pool on one port (the check's port is per pool). */
-async function startOnSamePort(pool: DemoPool): Promise<MailListener[]> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const [head, ...rest] = listening(pool);
-    const first = await startMailListener({ protocol: pool.protocol, host: head!, port: 0 });
-    const started = [first];
-    try {
-      for (const host of rest) started.push(await startMailListener({ protocol: pool.protocol, host, port: first.port }));
-      return started;
-    } catch {
-      await Promise.all(started.map((l) => l.stop()));
-    }
-  }
-  throw new Error(`could not find one free port on ${pool.hosts.join(", ")}`);
 }
 
 function demoZone(): string {

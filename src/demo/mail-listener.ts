@@ -321,3 +321,28 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
     start: listen,
   };
 }
+
+/**
+ * One listener per host, all on the same port (a check's port is per pool, so every member of a
+ * pool must answer on it): picks a free port on the first host and retries when another host
+ * has it taken.
+ */
+export async function startListenersOnOnePort(
+  protocol: MailProtocol,
+  hosts: readonly string[],
+  options: Omit<MailListenerOptions, "protocol" | "host" | "port"> = {},
+): Promise<MailListener[]> {
+  const [head, ...rest] = hosts;
+  if (head === undefined) throw new TypeError("startListenersOnOnePort needs at least one host");
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const first = await startMailListener({ ...options, protocol, host: head, port: 0 });
+    const started = [first];
+    try {
+      for (const host of rest) started.push(await startMailListener({ ...options, protocol, host, port: first.port }));
+      return started;
+    } catch {
+      await Promise.all(started.map((l) => l.stop()));
+    }
+  }
+  throw new Error(`could not find one free port on ${hosts.join(", ")}`);
+}

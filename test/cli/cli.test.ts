@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMailListener, type MailListener } from "../../src/demo/mail-listener.js";
+import { startListenersOnOnePort, type MailListener } from "../../src/demo/mail-listener.js";
 
 const BIN = join(import.meta.dirname, "../../dist/src/cli/bin.js");
 const HOSTS = ["127.0.0.41", "127.0.0.42", "127.0.0.43"];
@@ -70,18 +70,8 @@ const poolLines = async () => (await readFile(zonePath(), "utf8")).split("\n").f
 
 beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
-  // One port free on every host.
-  for (let attempt = 0; attempt < 20 && listeners.length === 0; attempt++) {
-    const first = await startMailListener({ protocol: "smtp", host: HOSTS[0]!, port: 0 });
-    const started = [first];
-    try {
-      for (const h of HOSTS.slice(1)) started.push(await startMailListener({ protocol: "smtp", host: h, port: first.port }));
-      listeners = started;
-      port = first.port;
-    } catch {
-      await Promise.all(started.map((l) => l.stop()));
-    }
-  }
+  listeners = await startListenersOnOnePort("smtp", HOSTS);
+  port = listeners[0]!.port;
 });
 
 afterAll(async () => {
