@@ -3,7 +3,6 @@
  * is the daemon's hysteresis or, for one-shot runs, the stateless confirmation against DNS.
  */
 import type { MinimalLogger, Provider, RRset } from "../../providers/types.js";
-import { keyOf } from "../../providers/types.js";
 import type { Config } from "../config/load.js";
 import { confirmHealth } from "../health/confirm.js";
 import type { HysteresisJudge } from "../health/hysteresis.js";
@@ -11,6 +10,7 @@ import { addressKey, probeRound, type ProbeFn } from "../health/probe-round.js";
 import type { HealthView, PoolSpec, Verdict } from "../model.js";
 import { detectProberIsolation } from "../plan/guard.js";
 import { poolKeys, reconcileProvider, type ReconcileResult } from "./reconcile.js";
+import { retrying } from "./retry.js";
 
 export interface CycleDeps {
   readonly config: Config;
@@ -52,8 +52,11 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   const byProvider = groupBy(pools, (p) => p.provider);
 
   let view: HealthView;
+  let healthFor: ((inDns: (pool: string, address: string) => boolean) => HealthView) | undefined;
   /** Providers whose records could not be read before probing (one-shot): reported, not planned. */
-  const unreadable = new Map<string, Error>();
+  const unreadable = new Map<string, { error: Error; attempts: number }>();
+  /** One-shot: what each provider's read before probing returned, reused by its first round. */
+  let firstReads = new Map<string, { rrsets: RRset[]; attempts: number }>();
   if (opts.judge) {
     const results = await probeRound(pools, deps.config.checks, deps.probe, opts.signal);
     // An aborted round says nothing about the members: it must not count as failures.
@@ -63,8 +66,10 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
     }
     view = opts.judge.view;
   } else {
-    const live = await readLiveAddresses(deps, byProvider, unreadable, opts.signal);
-    ({ view } = await confirmHealth({
+    firstReads = await readBeforeProbing(deps, byProvider, unreadable, opts.signal);
+    const live = liveAddresses(firstReads);
+    let at: (inDns: (pool: string, address: string) => boolean) => HealthView;
+    ({ view, at } = await confirmHealth({
       pools: pools.filter((p) => !unreadable.has(p.provider)),
       checks: deps.config.checks,
       probe: deps.probe,
@@ -72,6 +77,7 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
       signal: opts.signal,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     }));
+    healthFor = at;
     opts.signal.throwIfAborted();
   }
 
@@ -83,15 +89,19 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   const results = await Promise.all(
     [...byProvider].map(async ([name, providerPools]): Promise<ReconcileResult> => {
       let provider: Provider;
+      const early = unreadable.get(name);
+      if (early) {
+        deps.logger.error({ provider: name, err: early.error.message, attempts: early.attempts }, "provider cycle failed");
+        return { provider: name, plans: [], applied: null, attempts: early.attempts, error: early.error };
+      }
       try {
-        const early = unreadable.get(name);
-        if (early) throw early;
         provider = await deps.provider(name);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         deps.logger.error({ provider: name, err: error.message }, "provider cycle failed");
         return { provider: name, plans: [], applied: null, attempts: 0, error };
       }
+      const initial = firstReads.get(name);
       const result = await reconcileProvider({
         provider,
         providerName: name,
@@ -105,6 +115,8 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
         signal: opts.signal,
         retry: deps.config.retry,
         logger: deps.logger,
+        ...(healthFor ? { healthFor } : {}),
+        ...(initial ? { initial } : {}),
       });
       if (result.error) deps.logger.error({ provider: name, err: result.error.message, attempts: result.attempts }, "provider cycle failed");
       return result;
@@ -123,32 +135,45 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   return { dryRun: opts.dryRun, results, health, ...(isolation !== undefined ? { proberIsolation: isolation } : {}) };
 }
 
-/** pool|address keys of every address now in a pool's A/AAAA RRsets (one-shot judge's state). */
-async function readLiveAddresses(
+/**
+ * One-shot runs: each provider's pool RRsets, read before probing (the judge's state), under the
+ * same retry policy as every later read and write: one throttled call must not fail a CronJob.
+ */
+async function readBeforeProbing(
   deps: CycleDeps,
   byProvider: Map<string, PoolSpec[]>,
-  unreadable: Map<string, Error>,
+  unreadable: Map<string, { error: Error; attempts: number }>,
   signal: AbortSignal,
-): Promise<Set<string>> {
-  const live = new Set<string>();
+): Promise<Map<string, { rrsets: RRset[]; attempts: number }>> {
+  const reads = new Map<string, { rrsets: RRset[]; attempts: number }>();
   await Promise.all(
     [...byProvider].map(async ([name, pools]) => {
-      let rrsets: RRset[];
+      let attempts = 0;
       try {
-        rrsets = await (await deps.provider(name)).read(pools.flatMap(poolKeys), signal);
+        const provider = await deps.provider(name);
+        const rrsets = await retrying(
+          (n) => {
+            attempts = n;
+            return provider.read(pools.flatMap(poolKeys), signal);
+          },
+          { retry: deps.config.retry, signal, logger: deps.logger, providerName: name, what: "reading records before probing" },
+        );
+        reads.set(name, { rrsets, attempts });
       } catch (err) {
         // Without the live records a one-shot run cannot tell which probes need confirming.
-        unreadable.set(name, err instanceof Error ? err : new Error(String(err)));
-        return;
-      }
-      const byKey = new Map(rrsets.map((r) => [keyOf(r), r]));
-      for (const p of pools) {
-        for (const t of ["A", "AAAA"] as const) {
-          for (const v of byKey.get(`${p.name} ${t}`)?.values ?? []) live.add(addressKey(p.name, v));
-        }
+        unreadable.set(name, { error: err instanceof Error ? err : new Error(String(err)), attempts });
       }
     }),
   );
+  return reads;
+}
+
+/** pool|address keys of every address now in a pool's A/AAAA RRsets (one-shot judge's state). */
+function liveAddresses(reads: ReadonlyMap<string, { rrsets: readonly RRset[] }>): Set<string> {
+  const live = new Set<string>();
+  for (const { rrsets } of reads.values()) {
+    for (const r of rrsets) if (r.type === "A" || r.type === "AAAA") for (const v of r.values) live.add(addressKey(r.name, v));
+  }
   return live;
 }
 

@@ -19,7 +19,18 @@ export interface ConfirmOptions {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-export async function confirmHealth(opts: ConfirmOptions): Promise<{ view: HealthView; verdicts: Map<string, Verdict> }> {
+export interface Confirmed {
+  /** Verdicts against DNS as `inDns` saw it. */
+  readonly view: HealthView;
+  readonly verdicts: Map<string, Verdict>;
+  /**
+   * The same probes judged against another view of DNS (a re-read after a conflict): an address
+   * whose presence changed since needs `fall` failures or `rise` passes for its new state.
+   */
+  at(inDns: (pool: string, address: string) => boolean): HealthView;
+}
+
+export async function confirmHealth(opts: ConfirmOptions): Promise<Confirmed> {
   const wait = opts.sleep ?? sleep;
   const history = new Map<string, AddressResult[]>();
   const record = (results: Map<string, AddressResult>) => {
@@ -54,13 +65,18 @@ export async function confirmHealth(opts: ConfirmOptions): Promise<{ view: Healt
     record(await probeRound(opts.pools, opts.checks, opts.probe, opts.signal, pending));
   }
 
-  const verdicts = new Map<string, Verdict>();
-  for (const [key, h] of history) {
-    const [poolName, address] = splitKey(key);
-    verdicts.set(key, judge(h, opts.inDns(poolName, address), poolOf.get(poolName)!));
-  }
-  const view: HealthView = (pool, address) => verdicts.get(addressKey(pool, address)) ?? { health: "unknown", reason: "not probed" };
-  return { view, verdicts };
+  const judgeAll = (inDns: (pool: string, address: string) => boolean): Map<string, Verdict> => {
+    const verdicts = new Map<string, Verdict>();
+    for (const [key, h] of history) {
+      const [poolName, address] = splitKey(key);
+      verdicts.set(key, judge(h, inDns(poolName, address), poolOf.get(poolName)!));
+    }
+    return verdicts;
+  };
+  const viewOf = (verdicts: Map<string, Verdict>): HealthView => (pool, address) =>
+    verdicts.get(addressKey(pool, address)) ?? { health: "unknown", reason: "not probed" };
+  const verdicts = judgeAll(opts.inDns);
+  return { view: viewOf(verdicts), verdicts, at: (inDns) => viewOf(judgeAll(inDns)) };
 }
 
 function judge(h: readonly AddressResult[], inDns: boolean, pool: PoolSpec): Verdict {
