@@ -61,7 +61,10 @@ export function createSdkClient(Sdk: CloudflareClass, options: SdkClientOptions)
       if (ops.deletes.length > 0) params.deletes = ops.deletes.map((id) => ({ id }));
       if (ops.patches.length > 0) params.patches = ops.patches.map((p) => ({ ...p }));
       if (ops.posts.length > 0) params.posts = ops.posts.map((p) => ({ ...p }));
-      const result = await sdk.dns.records.batch(params, { signal });
+      // A write is never retried blindly by the SDK: after a lost reply (a 502, a timeout) its
+      // retry would find its own deletes gone (81044) and look like someone else's edit. The
+      // controller re-reads instead, sees whether the batch landed, and re-plans.
+      const result = await sdk.dns.records.batch(params, { signal, maxRetries: 0 });
       return {
         deleted: result.deletes?.length ?? 0,
         patched: result.patches?.length ?? 0,

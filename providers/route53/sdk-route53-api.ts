@@ -44,6 +44,10 @@ export function createSdkRoute53Api(options: SdkRoute53ApiOptions): Route53Api {
     ...(options.profile === undefined ? {} : { profile: options.profile }),
   };
   const client = new Route53Client(config);
+  // Writes go through a client that makes one attempt: after a lost reply (a 502, a timeout)
+  // the SDK's retry would find its own DELETEs gone and fail as a conflict. The controller
+  // re-reads instead, sees whether the batch landed, and re-plans.
+  const writer = new Route53Client({ ...config, maxAttempts: 1 });
   // Per HTTP attempt: placed after the SDK's retry middleware, so its retries wait for tokens too.
   // The SDK does not hand the call's AbortSignal to middleware, so each call carries it in
   // async-local storage: a cancelled cycle stops waiting for a token instead of spending one.
@@ -51,10 +55,12 @@ export function createSdkRoute53Api(options: SdkRoute53ApiOptions): Route53Api {
     await options.limiter.take(callSignal.getStore());
     return next(args);
   };
-  client.middlewareStack.addRelativeTo(
-    rateLimit as Parameters<typeof client.middlewareStack.addRelativeTo>[0],
-    { name: "mailpoolRateLimit", relation: "after", toMiddleware: "retryMiddleware", override: true },
-  );
+  for (const c of [client, writer]) {
+    c.middlewareStack.addRelativeTo(
+      rateLimit as Parameters<typeof c.middlewareStack.addRelativeTo>[0],
+      { name: "mailpoolRateLimit", relation: "after", toMiddleware: "retryMiddleware", override: true },
+    );
+  }
   const call = <T>(signal: AbortSignal, send: () => Promise<T>): Promise<T> => callSignal.run(signal, send);
   return {
     listHostedZonesByName: (input, signal) =>
@@ -62,8 +68,11 @@ export function createSdkRoute53Api(options: SdkRoute53ApiOptions): Route53Api {
     listResourceRecordSets: (input, signal) =>
       call(signal, () => client.send(new ListResourceRecordSetsCommand(input), { abortSignal: signal })),
     changeResourceRecordSets: (input, signal) =>
-      call(signal, () => client.send(new ChangeResourceRecordSetsCommand(input), { abortSignal: signal })),
+      call(signal, () => writer.send(new ChangeResourceRecordSetsCommand(input), { abortSignal: signal })),
     getChange: (input, signal) => call(signal, () => client.send(new GetChangeCommand(input), { abortSignal: signal })),
-    close: () => client.destroy(),
+    close: () => {
+      client.destroy();
+      writer.destroy();
+    },
   };
 }

@@ -85,6 +85,11 @@ export interface Injection {
   readonly message?: string;
   /** Which requests; default: every request. */
   readonly when?: (req: { method: string; path: string }) => boolean;
+  /**
+   * The request is carried out first and only its reply is replaced (a 502 from a proxy, a
+   * timeout after the write landed): the reply is lost, the write is not.
+   */
+  readonly afterWrite?: boolean;
 }
 
 export interface CloudflareFakeOptions {
@@ -246,7 +251,12 @@ export class CloudflareFake {
     const query = Object.fromEntries(url.searchParams);
     const entry: LoggedRequest = { method, path: url.pathname, query, time: this.#now(), status: 0 };
     this.requests.push(entry);
+    let lost: Injection | undefined;
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      if (lost && status < 400) {
+        const l = lost;
+        [status, payload, headers] = [l.status, envelopeError(l.code ?? 10001, l.message ?? "Bad gateway"), {}];
+      }
       entry.status = status;
       send(res, status, payload, headers);
     };
@@ -255,7 +265,10 @@ export class CloudflareFake {
       entry.body = body;
       await this.beforeRequest?.({ method, path: url.pathname, query, n: this.requests.length });
       const inj = this.#injections.find((i) => i.left > 0 && (i.when?.({ method, path: url.pathname }) ?? true));
-      if (inj) {
+      if (inj?.afterWrite) {
+        inj.left -= 1;
+        lost = inj;
+      } else if (inj) {
         inj.left -= 1;
         const code = inj.code ?? (inj.status === 429 ? 971 : 10001);
         const message = inj.message ?? (inj.status === 429 ? "Please wait and consider throttling your request speed" : "Internal server error");

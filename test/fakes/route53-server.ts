@@ -66,7 +66,9 @@ export type Fault =
   | "InternalFailure"
   | "ServiceUnavailable"
   | "AccessDenied"
-  | "reset";
+  | "reset"
+  /** The request is carried out, then answered 502 Bad Gateway: the write landed, its reply is lost. */
+  | "lostReply";
 
 export interface LoggedRequest {
   readonly method: string;
@@ -254,9 +256,15 @@ export class FakeRoute53Server {
         throw new RequestError(403, "MissingAuthenticationToken", "Missing Authentication Token");
       }
       await this.#hook?.({ method, action, zoneId, index: this.log.length - 1 });
-      if (this.#applyFault(action, req, res, entry)) return;
+      const lostReply = this.#takeLostReply(action);
+      if (!lostReply && this.#applyFault(action, req, res, entry)) return;
       this.#throttleIfOverRate(entry);
       const xml = this.#dispatch(method, action, zoneId, changeId, url.searchParams, body, entry);
+      if (lostReply) {
+        entry.status = 502;
+        res.writeHead(502, { "content-type": "text/html" }).end("<html><body>502 Bad Gateway</body></html>");
+        return;
+      }
       entry.status = 200;
       send(res, 200, xml);
     } catch (err) {
@@ -267,11 +275,21 @@ export class FakeRoute53Server {
     }
   }
 
+  /** Takes a pending lostReply fault for this request, if one is next in line. */
+  #takeLostReply(action: Route53Action): boolean {
+    const pending = this.#faults.find((f) => f.remaining > 0 && (f.action === undefined || f.action === action));
+    if (pending?.fault !== "lostReply") return false;
+    pending.remaining -= 1;
+    return true;
+  }
+
   #applyFault(action: Route53Action, req: IncomingMessage, res: ServerResponse, entry: LoggedRequest): boolean {
     const pending = this.#faults.find((f) => f.remaining > 0 && (f.action === undefined || f.action === action));
     if (!pending) return false;
     pending.remaining -= 1;
     switch (pending.fault) {
+      case "lostReply":
+        return false; // taken by #takeLostReply before any other fault
       case "reset":
         entry.status = -1;
         req.socket.destroy();

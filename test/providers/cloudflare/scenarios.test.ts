@@ -150,6 +150,22 @@ describe("Cloudflare scenarios through reconcileProvider", () => {
     expect(addresses(h)).toEqual(["192.0.2.10"]);
   });
 
+  it("reports a batch whose reply was lost (502 after the write landed) as applied once the re-read shows it", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    seedA(h, "192.0.2.11");
+    h.fake.inject({ status: 502, afterWrite: true, message: "Bad gateway", when: ({ method, path }) => method === "POST" && path.endsWith("/batch") });
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "down" }) });
+    expect(r.error).toBeUndefined();
+    expect(addresses(h)).toEqual(["192.0.2.10"]);
+    // One batch: the SDK does not retry a write, and the re-read found nothing left to send.
+    expect(h.fake.writes().map((w) => w.status)).toEqual([502]);
+    expect(r.plans[0]!.actions.map((a) => [a.kind, a.address])).toEqual([["remove", "192.0.2.11"]]);
+    expect(r.applied?.applied).toBe(1);
+    expect(r.applied?.notes.join("\n")).toMatch(/but re-reading shows its changes live for smtp\.example\.com: the write landed and its reply was lost/);
+  });
+
   it("re-plans when someone posts the same address first: 81058, then nothing left to do", async () => {
     h = await harness();
     seedMarker(h);

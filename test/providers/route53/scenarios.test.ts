@@ -213,3 +213,24 @@ describe("scenarios: throttling", () => {
     expect(posts()).toHaveLength(0);
   });
 });
+
+describe("scenarios: a write whose reply was lost", () => {
+  for (const maxAttempts of [1, 3]) {
+    it(`reports the write as applied once the re-read shows it (SDK maxAttempts ${maxAttempts})`, async () => {
+      rig = await startRig();
+      rig.fake.put(rig.zoneId, { name: `${NAME}.`, type: "A", ttl: 300, values: ["192.0.2.10", "192.0.2.11"] });
+      rig.fake.put(rig.zoneId, { name: MARKER, type: "TXT", ttl: 300, values: ['"mailpool owner=ctl-test"'] });
+      rig.fake.injectFault("lostReply", { action: "ChangeResourceRecordSets" });
+      const spec = { ...pool("simple"), members: [pool().members[0]!, { address: "192.0.2.11", label: "192.0.2.11" }] };
+      const provider = await rig.provider({ maxAttempts }, [{ name: NAME, recordStyle: "simple" }]);
+      const result = await reconcile(provider, spec, health({ "192.0.2.11": "down" }));
+      expect(result.error).toBeUndefined();
+      expect(liveA()).toEqual(["192.0.2.10"]);
+      // The write landed on the first request; nothing was written twice.
+      expect(posts().filter((r) => r.status === 200 || r.status === 502).map((r) => r.status)).toEqual([502]);
+      expect(result.plans[0]!.actions).toEqual([expect.objectContaining({ kind: "remove", address: "192.0.2.11" })]);
+      expect(result.applied?.applied).toBe(1);
+      expect(result.applied?.notes.join("\n")).toMatch(/attempt 1 failed .*but re-reading shows its changes live for smtp\.example\.com: the write landed and its reply was lost/);
+    });
+  }
+});
