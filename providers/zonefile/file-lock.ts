@@ -1,12 +1,16 @@
 /**
  * An exclusive lock on a file shared with other writers (another mailpool, a CronJob overlapping
- * a daemon, an operator's script that plays by the same rules): `<path>.lock`, created with
- * O_EXCL, holding the holder's pid, host and start time. A lock whose process is gone (same
- * host, dead pid), or older than staleAfterMs whatever its host, is stale and taken over.
+ * a daemon, an operator's script that plays by the same rules): `<path>.lock`, holding the
+ * holder's pid, host and start time. It appears whole or not at all: the content is written and
+ * synced to a file of our own first, then hard-linked into place (link fails if the lock exists),
+ * so a process killed in between, or a full disk, never leaves an empty lock. A lock whose
+ * process is gone (same host, dead pid), or older than staleAfterMs whatever its host, is stale
+ * and taken over; a lock that says nothing of its age (empty, or another tool's) is judged by the
+ * file's mtime.
  */
 import { randomBytes } from "node:crypto";
 import { hostname as osHostname } from "node:os";
-import { link, open, readFile, rename, unlink } from "node:fs/promises";
+import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { sleep } from "../../src/util/rate-limiter.js";
 import { ProviderError } from "../types.js";
 
@@ -32,6 +36,8 @@ export interface LockHolder {
   readonly host: string | undefined;
   readonly since: string | undefined;
   readonly raw: string;
+  /** The lock file's mtime (ms since the epoch), for locks that do not say when they were taken. */
+  readonly mtimeMs?: number;
 }
 
 /** A held lock; `release` removes the lock file. */
@@ -98,7 +104,8 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
     if (holder === undefined) continue; // released in between: try again at once
     // Same host only: a pid means nothing elsewhere. Our own pid counts as dead unless this
     // process holds that very lock (a restarted container often gets the same pid).
-    const age = holder.since === undefined ? Number.NaN : now().getTime() - Date.parse(holder.since);
+    const takenAt = holder.since === undefined ? Number.NaN : Date.parse(holder.since);
+    const age = now().getTime() - (Number.isNaN(takenAt) ? (holder.mtimeMs ?? Number.NaN) : takenAt);
     const stale =
       (options.staleAfterMs !== undefined && age > options.staleAfterMs) ||
       (holder.pid !== undefined &&
@@ -121,29 +128,55 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   }
 }
 
+/** File systems without hard links (some network and FUSE mounts) answer link() with these. */
+const NO_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
+
+/** Creates the lock with its whole content, or returns false when it exists. */
 async function tryCreate(lockPath: string, content: string): Promise<boolean> {
-  let fh;
+  const own = `${lockPath}.new-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const cannot = (e: unknown) =>
+    new ProviderError(`cannot create the lock file ${lockPath}: ${(e as Error).message}`, { transient: false, cause: e });
   try {
-    fh = await open(lockPath, "wx", 0o644);
+    await writeSynced(own, content, "wx");
+  } catch (e) {
+    await unlink(own).catch(() => undefined);
+    throw cannot(e);
+  }
+  try {
+    await link(own, lockPath);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "EEXIST") return false;
+    if (!NO_LINKS.has(code)) throw cannot(e);
+  } finally {
+    await unlink(own).catch(() => undefined);
+  }
+  // No hard links here: O_EXCL create, then the content (an empty lock left by a crash in
+  // between is taken over by its age).
+  try {
+    await writeSynced(lockPath, content, "wx");
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw new ProviderError(`cannot create the lock file ${lockPath}: ${(e as Error).message}`, {
-      transient: false,
-      cause: e,
-    });
+    throw cannot(e);
   }
+}
+
+async function writeSynced(path: string, content: string, flags: string): Promise<void> {
+  const fh = await open(path, flags, 0o644);
   try {
     await fh.writeFile(content);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  return true;
 }
 
 async function readHolder(lockPath: string): Promise<LockHolder | undefined> {
   try {
-    return parseLockContent(await readFile(lockPath, "utf8"));
+    const [raw, st] = await Promise.all([readFile(lockPath, "utf8"), stat(lockPath)]);
+    return { ...parseLockContent(raw), mtimeMs: st.mtimeMs };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;

@@ -296,6 +296,27 @@ describe("zonefile provider: lock", () => {
     expect(await listDir(dir)).toEqual(["example.com.zone"]);
   });
 
+  it("takes over an empty lock older than staleLockMs (a run killed between creating the lock and writing it)", async () => {
+    const { path, dir } = await setup();
+    const provider = await create({ type: "zonefile", path, lockTimeoutMs: 200, staleLockMs: 600_000 }, context(), { now: () => NOW, lockPollMs: 20 });
+    await writeFile(`${path}.lock`, "");
+    const old = new Date(NOW.getTime() - 11 * 60_000);
+    await utimes(`${path}.lock`, old, old);
+    const result = await provider.apply([await changeTo(provider, SMTP_A, ["192.0.2.11"])], signal());
+    expect(result.applied).toBe(1);
+    expect(await listDir(dir)).toEqual(["example.com.zone"]);
+  });
+
+  it("waits for a fresh empty or unreadable lock, naming it, rather than taking it over", async () => {
+    const { path, original } = await setup();
+    const provider = await create({ type: "zonefile", path, lockTimeoutMs: 200, staleLockMs: 600_000 }, context(), { now: () => NOW, lockPollMs: 20 });
+    await writeFile(`${path}.lock`, "garbage");
+    const recent = new Date(NOW.getTime() - 60_000);
+    await utimes(`${path}.lock`, recent, recent);
+    await expect(provider.apply([await changeTo(provider, SMTP_A, ["192.0.2.11"])], signal())).rejects.toThrow(/held by an unknown holder \(lock content "garbage"\)/);
+    expect(await readFile(path, "latin1")).toBe(original);
+  });
+
   it("stops waiting when the signal aborts", async () => {
     const { path } = await setup();
     const provider = await create({ type: "zonefile", path, lockTimeoutMs: 10_000 }, context(), { now: () => NOW, lockPollMs: 20 });
