@@ -27,10 +27,28 @@ export interface RRset extends RRsetKey {
    */
   readonly drift?: readonly string[];
   /**
+   * Providers that keep one record per value, each with its own TTL and flags (Cloudflare,
+   * Route 53 multivalue): every value's own state. The core then judges the TTL and the drift
+   * of the values it manages only; a value that is no member or standby (a stranger) keeps its
+   * TTL and flags, and what it breaks for the whole name (`breaksName`) is an alarm, not a fix.
+   * Value-level drift lives here, not in `drift`.
+   */
+  readonly records?: readonly ValueRecord[];
+  /**
    * Opaque to the core: what the provider needs to change exactly this version of the RRset
    * (record ids, set identifiers, per-record TTLs). Handed back unchanged in RRsetChange.before.
    */
   readonly native?: unknown;
+}
+
+/** One value's record in a provider that keeps a record per value. */
+export interface ValueRecord {
+  readonly value: string;
+  readonly ttl: number;
+  /** How this record differs from what mailpool writes ("192.0.2.10 is proxied; …"). */
+  readonly drift: readonly string[];
+  /** Set when this record's state breaks the name for every record at it (a proxied A record). */
+  readonly breaksName?: string;
 }
 
 /** The desired content of an RRset after a change. */
@@ -50,6 +68,11 @@ export interface RRsetChange {
   readonly after: RRsetContent | null;
   /** The pool the change belongs to (providers that batch keep one pool's changes together). */
   readonly pool: string;
+  /**
+   * Values in `after` that mailpool does not manage (strangers): a provider with a record per
+   * value keeps their records exactly as read (TTL, comment, flags), whatever `after.ttl` says.
+   */
+  readonly leave?: readonly string[];
 }
 
 export interface ApplyResult {

@@ -194,7 +194,7 @@ export class CloudflareProvider implements Provider {
         { transient: false },
       );
     }
-    if (change.before === null) return editsFor(key, [], change.after, this.#o.controllerId);
+    if (change.before === null) return editsFor(key, [], change.after, this.#o.controllerId, change.leave);
     const native = nativeOf(change);
     if (!native) {
       throw new ProviderError(
@@ -207,7 +207,7 @@ export class CloudflareProvider implements Provider {
         transient: false,
       });
     }
-    return editsFor(key, native.records, change.after, this.#o.controllerId);
+    return editsFor(key, native.records, change.after, this.#o.controllerId, change.leave);
   }
 
   /** Re-lists the changes' RRsets; any difference from `before` is a ConflictError. */

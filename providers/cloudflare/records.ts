@@ -4,7 +4,7 @@
  */
 import { recordComment } from "../../src/ownership.js";
 import { canonicalIp, ipFamily } from "../../src/util/ip.js";
-import type { RRset, RRsetChange, RRsetKey } from "../types.js";
+import type { RRset, RRsetChange, RRsetKey, ValueRecord } from "../types.js";
 import type { BatchOps, DnsRecord, RecordWrite } from "./client.js";
 
 /** What `read` hands the core in RRset.native, and gets back in RRsetChange.before. */
@@ -26,6 +26,9 @@ export const MIN_TTL = 300;
 export const MAX_TTL = 900;
 
 export const PROXIED_DRIFT = "is proxied; Cloudflare cannot proxy SMTP/IMAP/POP3";
+/** Why a proxied record that mailpool does not manage is an alarm. */
+export const PROXIED_BREAKS_NAME =
+  "it is proxied: Cloudflare then proxies every record at the name, and SMTP/IMAP/POP3 cannot be proxied";
 
 const isAddressType = (t: string): t is "A" | "AAAA" => t === "A" || t === "AAAA";
 
@@ -109,42 +112,45 @@ export const toNative = (r: DnsRecord): NativeRecord => ({
 
 /**
  * One logical RRset from the records at one name and type: the values (deduplicated), the lowest
- * TTL, and drift for what mailpool would write differently (proxied, missing comment, TTLs that
- * disagree, duplicate records).
+ * TTL, and for A/AAAA each value's own record state (RRset.records): its TTL, and drift for what
+ * mailpool would write differently (proxied, missing comment, duplicate records). The core judges
+ * only the values it manages; a proxied record breaks the whole name, whoever owns it.
  */
 export function toRRset(key: RRsetKey, zoneId: string, records: readonly DnsRecord[], controllerId: string): RRset {
   const native = records.map(toNative);
-  const values: string[] = [];
-  const drift: string[] = [];
-  const seen = new Map<string, number>();
+  const byValue = new Map<string, NativeRecord[]>();
   for (const r of native) {
     const v = valueOf(key.type, r.content);
-    seen.set(v, (seen.get(v) ?? 0) + 1);
-    if (seen.get(v) === 1) values.push(v);
+    byValue.set(v, [...(byValue.get(v) ?? []), r]);
   }
+  const values = [...byValue.keys()];
   const ttl = Math.min(...native.map((r) => r.ttl));
-  if (isAddressType(key.type)) {
-    const comment = recordComment(controllerId);
-    for (const r of native) {
-      const v = valueOf(key.type, r.content);
-      if (r.proxied) drift.push(`${v} ${PROXIED_DRIFT}`);
-      if (!hasComment(r, comment)) {
-        drift.push(
-          r.comment === null || r.comment === ""
-            ? `${v} lacks the comment "${comment}"`
-            : `${v} has the comment ${JSON.stringify(r.comment)}, not "${comment}"`,
-        );
-      }
-    }
-    for (const [v, n] of seen) if (n > 1) drift.push(`${v} is in ${n} records; the extra ones are deleted`);
-    const ttls = new Set(native.map((r) => r.ttl));
-    if (ttls.size > 1) {
-      const list = native.map((r) => `${valueOf(key.type, r.content)} ${r.ttl} s`).join(", ");
-      drift.push(`records disagree on TTL (${list}); the lowest, ${ttl} s, is reported`);
-    }
-  }
   const rrsetNative: CloudflareNative = { zoneId, records: native };
-  return { name: key.name, type: key.type, ttl, values, native: rrsetNative, ...(drift.length > 0 ? { drift } : {}) };
+  if (!isAddressType(key.type)) return { name: key.name, type: key.type, ttl, values, native: rrsetNative };
+  const comment = recordComment(controllerId);
+  const perValue: ValueRecord[] = [];
+  for (const [v, rs] of byValue) {
+    const drift: string[] = [];
+    if (rs.some((r) => r.proxied)) drift.push(`${v} ${PROXIED_DRIFT}`);
+    for (const r of rs) {
+      if (hasComment(r, comment)) continue;
+      drift.push(
+        r.comment === null || r.comment === ""
+          ? `${v} lacks the comment "${comment}"`
+          : `${v} has the comment ${JSON.stringify(r.comment)}, not "${comment}"`,
+      );
+    }
+    if (rs.length > 1) drift.push(`${v} is in ${rs.length} records; the extra ones are deleted`);
+    const ttls = new Set(rs.map((r) => r.ttl));
+    if (ttls.size > 1) drift.push(`the records of ${v} disagree on TTL (${[...ttls].join(", ")} s)`);
+    perValue.push({
+      value: v,
+      ttl: Math.min(...rs.map((r) => r.ttl)),
+      drift,
+      ...(rs.some((r) => r.proxied) ? { breaksName: PROXIED_BREAKS_NAME } : {}),
+    });
+  }
+  return { name: key.name, type: key.type, ttl, values, records: perValue, native: rrsetNative };
 }
 
 /** Why the live records differ from the ones a change was planned against, or undefined. */
@@ -188,13 +194,15 @@ export const editCount = (e: BatchOps | RRsetEdits): number => e.deletes.length 
 /**
  * The fewest record operations that turn `records` into `after`: a removed value's record is
  * deleted by id, a new value posted, a kept record patched only when its TTL, proxied flag or
- * comment is wrong; records already right are not touched.
+ * comment is wrong; records already right are not touched, and neither are the records of
+ * `leaveValues` (strangers: not mailpool's).
  */
 export function editsFor(
   key: RRsetKey,
   records: readonly NativeRecord[],
   after: RRsetChange["after"],
   controllerId: string,
+  leaveValues: readonly string[] = [],
 ): RRsetEdits {
   const edits: RRsetEdits = { deletes: [], patches: [], posts: [] };
   if (after === null) {
@@ -211,9 +219,15 @@ export function editsFor(
     ...(address ? { proxied: false } : {}),
   });
   const wanted = new Set(after.values);
+  const leave = new Set(leaveValues);
   const kept = new Set<string>();
   for (const r of records) {
     const v = valueOf(key.type, r.content);
+    if (leave.has(v) && wanted.has(v)) {
+      // Not mailpool's: its records stay exactly as they are (TTL, comment, proxied).
+      kept.add(v);
+      continue;
+    }
     if (!wanted.has(v) || kept.has(v)) {
       edits.deletes.push(r.id);
       continue;

@@ -6,7 +6,7 @@
  * name and type either way; `native` keeps the exact record sets read, so a change can DELETE
  * precisely them — Route 53 then refuses the batch if anyone changed them since (compare-and-swap).
  */
-import { ProviderError, type RRset, type RRsetChange, type RRsetKey } from "../types.js";
+import { ProviderError, type RRset, type RRsetChange, type RRsetKey, type ValueRecord } from "../types.js";
 import type { Change, ResourceRecordSet } from "./route53-api.js";
 import { fromRecordValue, fromRoute53Name, setIdentifierFor, toRecordValue, toRoute53Name } from "./wire-format.js";
 
@@ -60,7 +60,10 @@ export function toLogicalRRset(key: RRsetKey, sets: readonly ResourceRecordSet[]
   if (multivalue.length === 0 && style === "multivalue") {
     drift.push(`${key.name} ${key.type} is one simple record set but the pool's recordStyle is multivalue`);
   }
-  if (ttls.length > 1) {
+  // Multivalue sets of one value each have a TTL of their own: the core judges ours only, and a
+  // stranger's set keeps its TTL (RRset.records). Otherwise a TTL disagreement is drift.
+  const perValue = style === "multivalue" && multivalue.length === sets.length && multivalue.every((s) => (s.ResourceRecords?.length ?? 0) === 1);
+  if (ttls.length > 1 && !perValue) {
     drift.push(`the record sets of ${key.name} ${key.type} disagree on TTL (${ttls.join(", ")}); the lowest counts`);
   }
   if (style === "multivalue") {
@@ -69,8 +72,23 @@ export function toLogicalRRset(key: RRsetKey, sets: readonly ResourceRecordSet[]
       if (n !== 1) drift.push(`record set ${JSON.stringify(s.SetIdentifier)} of ${key.name} ${key.type} holds ${n} values; multivalue style keeps one address per record set`);
     }
   }
+  const records = perValue ? valueRecords(key, sets) : undefined;
   const native: Route53Native = { sets };
-  return { name: key.name, type: key.type, ttl: ttls[0] ?? 0, values, ...(drift.length > 0 ? { drift } : {}), native };
+  return { name: key.name, type: key.type, ttl: ttls[0] ?? 0, values, ...(drift.length > 0 ? { drift } : {}), ...(records ? { records } : {}), native };
+}
+
+/** Each value's own TTL, from multivalue sets of one value each (duplicates are drift of that value). */
+function valueRecords(key: RRsetKey, sets: readonly ResourceRecordSet[]): ValueRecord[] {
+  const byValue = new Map<string, number[]>();
+  for (const s of sets) {
+    const v = fromRecordValue(key.type, s.ResourceRecords?.[0]?.Value ?? "");
+    byValue.set(v, [...(byValue.get(v) ?? []), s.TTL ?? 0]);
+  }
+  return [...byValue].map(([value, ttls]) => ({
+    value,
+    ttl: Math.min(...ttls),
+    drift: ttls.length > 1 ? [`${value} is in ${ttls.length} multivalue record sets of ${key.name} ${key.type}`] : [],
+  }));
 }
 
 /** The record sets a change's `before` stands for: native when this provider read it. */
@@ -114,6 +132,7 @@ export function toRoute53Changes(change: RRsetChange, style: RecordStyle): Chang
     return [...before.map(del), create(target)];
   }
   const wanted = new Set(after.values);
+  const leave = new Set(change.leave ?? []);
   const covered = new Set<string>();
   const keptIds = new Set<string>();
   const deletes: Change[] = [];
@@ -121,6 +140,12 @@ export function toRoute53Changes(change: RRsetChange, style: RecordStyle): Chang
   for (const s of before) {
     const values = (s.ResourceRecords ?? []).map((r) => fromRecordValue(key.type, r.Value ?? ""));
     const value = values[0];
+    if (isMultivalue(s) && values.length === 1 && value !== undefined && wanted.has(value) && leave.has(value)) {
+      // Not mailpool's: its record set stays exactly as it is, TTL and health check included.
+      covered.add(value);
+      keptIds.add(s.SetIdentifier!);
+      continue;
+    }
     const keepable = isMultivalue(s) && values.length === 1 && value !== undefined && wanted.has(value) && !covered.has(value);
     if (keepable && s.TTL === after.ttl) {
       // Unchanged member: not touched (its HealthCheckId and everything else stay as they are).

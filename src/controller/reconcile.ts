@@ -11,7 +11,7 @@ import type { HealthView, PoolPlan, PoolSpec } from "../model.js";
 import { markerName, markerOwner, markerValue } from "../ownership.js";
 import { guardPool } from "../plan/guard.js";
 import { markerChange, materialize } from "../plan/materialize.js";
-import { planPool, strangers, type CurrentRRsets } from "../plan/plan-pool.js";
+import { planPool, strangerHarm, strangers, type CurrentRRsets } from "../plan/plan-pool.js";
 import { DEFAULT_RETRY, retrying, type RetryOptions } from "./retry.js";
 
 export { DEFAULT_RETRY, type RetryOptions };
@@ -107,7 +107,12 @@ export function planRound(opts: Omit<ReconcileOptions, "provider" | "signal" | "
     });
     const alarms = [...guarded.alarms];
     for (const s of strangers(pool, current)) {
-      alarms.push(`${s} is in ${pool.name} but is not a configured member or standby; left alone`);
+      const harm = strangerHarm(current, s);
+      alarms.push(
+        harm === ""
+          ? `${s} is in ${pool.name} but is not a configured member or standby; left alone`
+          : `${s} is in ${pool.name} but is not a configured member or standby, and ${harm}; mailpool leaves records it does not manage alone: fix it by hand`,
+      );
     }
     changes.push(...materialize(pool, current, guarded.allowed));
     plans.push({

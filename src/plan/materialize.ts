@@ -5,7 +5,7 @@
 import type { AddressType, RRset, RRsetChange } from "../../providers/types.js";
 import type { Action, PoolSpec } from "../model.js";
 import { markerName, markerValue } from "../ownership.js";
-import type { CurrentRRsets } from "./plan-pool.js";
+import { knownAddresses, type CurrentRRsets } from "./plan-pool.js";
 
 export function materialize(pool: PoolSpec, current: CurrentRRsets, allowed: readonly Action[]): RRsetChange[] {
   const changes: RRsetChange[] = [];
@@ -24,14 +24,19 @@ function materializeRRset(
 ): RRsetChange | undefined {
   if (actions.length === 0) return undefined;
   const values = new Set(before?.values ?? []);
-  let ttl = before?.ttl ?? pool.ttl;
+  // With a record per value (before.records) a stranger's own TTL says nothing of ours (the
+  // provider keeps it as it is): ours are written with the lowest TTL among our records.
+  const known = knownAddresses(pool);
+  const ours = before?.records?.filter((r) => known.has(r.value)).map((r) => r.ttl);
+  let ttl = ours ? (ours.length > 0 ? Math.min(...ours) : pool.ttl) : (before?.ttl ?? pool.ttl);
   for (const a of actions) {
     applyAction(values, a);
     if (a.kind === "ttl") ttl = a.toTtl!;
   }
   const after = values.size === 0 ? null : { ttl, values: sortAddresses([...values]) };
   if (!before && !after) return undefined;
-  return { key: { name: pool.name, type }, before: before ?? null, after, pool: pool.name };
+  const leave = (after?.values ?? []).filter((v) => !known.has(v));
+  return { key: { name: pool.name, type }, before: before ?? null, after, pool: pool.name, ...(leave.length > 0 ? { leave } : {}) };
 }
 
 /**

@@ -86,19 +86,51 @@ function planRRset(
     }
   }
 
-  if (rrset && rrset.ttl !== pool.ttl) {
-    act({ kind: "ttl", fromTtl: rrset.ttl, toTtl: pool.ttl, reason: `live TTL ${rrset.ttl} s differs from the configured ${pool.ttl} s` });
+  if (rrset) {
+    const known = knownAddresses(pool);
+    const others = rrset.values.filter((v) => !known.has(v));
+    if (rrset.records) {
+      // A record per value: only ours are judged; a stranger keeps its TTL and flags.
+      const ours = rrset.records.filter((r) => known.has(r.value));
+      const wrong = ours.filter((r) => r.ttl !== pool.ttl);
+      if (wrong.length > 0) {
+        const each = wrong.map((r) => `${r.value} ${r.ttl} s`).join(", ");
+        act({ kind: "ttl", fromTtl: wrong[0]!.ttl, toTtl: pool.ttl, reason: `live TTL differs from the configured ${pool.ttl} s (${each})` });
+      }
+      for (const r of ours) for (const drift of r.drift) act({ kind: "repair", reason: drift });
+    } else if (rrset.ttl !== pool.ttl) {
+      const touches =
+        others.length === 0
+          ? ""
+          : `; the RRset has one TTL, so this also changes the TTL of ${others.join(", ")}, which ${others.length === 1 ? "is" : "are"} not mailpool's`;
+      act({ kind: "ttl", fromTtl: rrset.ttl, toTtl: pool.ttl, reason: `live TTL ${rrset.ttl} s differs from the configured ${pool.ttl} s${touches}` });
+    }
   }
   for (const drift of rrset?.drift ?? []) act({ kind: "repair", reason: drift });
   return actions;
 }
 
-/** Addresses in the live RRsets that are neither members nor standbys: left alone, reported. */
-export function strangers(pool: PoolSpec, current: CurrentRRsets): string[] {
+/** Every address the pool manages: its members and their standbys. */
+export function knownAddresses(pool: PoolSpec): Set<string> {
   const known = new Set<string>();
   for (const m of pool.members) {
     known.add(m.address);
     if (m.standby !== undefined) known.add(m.standby);
   }
+  return known;
+}
+
+/** Addresses in the live RRsets that are neither members nor standbys: left alone, reported. */
+export function strangers(pool: PoolSpec, current: CurrentRRsets): string[] {
+  const known = knownAddresses(pool);
   return [...(current.A?.values ?? []), ...(current.AAAA?.values ?? [])].filter((v) => !known.has(v));
+}
+
+/**
+ * What a stranger's record breaks for the whole name (a proxied A record makes Cloudflare proxy
+ * every record at the name, and mail cannot be proxied): "" when nothing, else the words.
+ */
+export function strangerHarm(current: CurrentRRsets, address: string): string {
+  const r = [...(current.A?.records ?? []), ...(current.AAAA?.records ?? [])].find((x) => x.value === address);
+  return r?.breaksName ?? "";
 }

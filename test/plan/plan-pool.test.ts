@@ -119,3 +119,45 @@ describe("planPool with a standby shared by several members", () => {
     expect(planPool(p, { A: rr("A", p.members.map((m) => m.address)), AAAA: rr("AAAA", ["2001:db8::99"], 3600) }, health({}))).toEqual([]);
   });
 });
+
+describe("strangers (addresses that are no member or standby)", () => {
+  it("says that a TTL fix of a one-TTL RRset also changes the stranger's TTL", () => {
+    const actions = planPool(pool(), { A: rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12", "198.51.100.7"], 3600) }, health({}));
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: "ttl",
+        reason: "live TTL 3600 s differs from the configured 300 s; the RRset has one TTL, so this also changes the TTL of 198.51.100.7, which is not mailpool's",
+      }),
+    ]);
+  });
+
+  it("judges only our records' TTL and drift where each value has its own record; the stranger is left as it is", () => {
+    const A = {
+      ...rr("A", ["192.0.2.10", "192.0.2.11", "192.0.2.12", "198.51.100.7"], 300),
+      records: [
+        { value: "192.0.2.10", ttl: 300, drift: [] },
+        { value: "192.0.2.11", ttl: 600, drift: [] },
+        { value: "192.0.2.12", ttl: 300, drift: [] },
+        { value: "198.51.100.7", ttl: 3600, drift: ['198.51.100.7 has the comment "ops: temporary relay, ticket 4711", not "managed by mailpool"'] },
+      ],
+    };
+    const actions = planPool(pool(), { A }, health({}));
+    expect(actions).toEqual([expect.objectContaining({ kind: "ttl", fromTtl: 600, toTtl: 300, reason: "live TTL differs from the configured 300 s (192.0.2.11 600 s)" })]);
+    const [change] = materialize(pool(), { A }, actions);
+    expect(change!.leave).toEqual(["198.51.100.7"]);
+    expect(change!.after).toEqual({ ttl: 300, values: ["192.0.2.10", "192.0.2.11", "192.0.2.12", "198.51.100.7"] });
+  });
+
+  it("a stranger's TTL does not become the TTL of a member it writes", () => {
+    const A = {
+      ...rr("A", ["192.0.2.10", "198.51.100.7"], 60),
+      records: [
+        { value: "192.0.2.10", ttl: 300, drift: [] },
+        { value: "198.51.100.7", ttl: 60, drift: [] },
+      ],
+    };
+    const actions = planPool(pool(), { A }, health({}));
+    expect(actions.map((a) => a.kind)).toEqual(["reinstate", "reinstate"]);
+    expect(materialize(pool(), { A }, actions)[0]!.after?.ttl).toBe(300);
+  });
+});

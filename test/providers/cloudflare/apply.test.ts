@@ -98,14 +98,14 @@ describe("Cloudflare apply", () => {
     seedA(h, "192.0.2.11");
     const p = await h.provider();
     const before = (await p.read([A()], signal()))[0]!;
-    expect(before.drift).toEqual(["192.0.2.10 is proxied; Cloudflare cannot proxy SMTP/IMAP/POP3"]);
+    expect(before.records?.[0]?.drift).toEqual(["192.0.2.10 is proxied; Cloudflare cannot proxy SMTP/IMAP/POP3"]);
     await p.apply([change(before, { ttl: before.ttl, values: before.values })], signal());
     const [body] = batches(h);
     expect(body!.patches).toEqual([{ id: rec.id, name: POOL, type: "A", ttl: 300, proxied: false, comment: COMMENT }]);
     expect(body!.deletes ?? []).toEqual([]);
     expect(body!.posts ?? []).toEqual([]);
     const again = (await p.read([A()], signal()))[0]!;
-    expect(again.drift).toBeUndefined();
+    expect(again.records?.flatMap((r) => r.drift)).toEqual([]);
   });
 
   it("corrects a TTL of 1 and writes the comment on a record that lacked it", async () => {
@@ -124,7 +124,7 @@ describe("Cloudflare apply", () => {
     seedA(h, "192.0.2.10", { ttl: 3600, comment: operator });
     const p = await h.provider();
     const before = (await p.read([A()], signal()))[0]!;
-    expect(before.drift).toBeUndefined();
+    expect(before.records?.flatMap((r) => r.drift)).toEqual([]);
     await p.apply([change(before, { ttl: 300, values: before.values })], signal());
     expect(h.fake.records(h.zoneId, POOL, "A")[0]).toMatchObject({ ttl: 300, comment: operator });
   });
@@ -136,7 +136,7 @@ describe("Cloudflare apply", () => {
     const p = await h.provider();
     const before = (await p.read([A()], signal()))[0]!;
     expect(before.values).toEqual(["192.0.2.10"]);
-    expect(before.drift).toEqual(["192.0.2.10 is in 2 records; the extra ones are deleted"]);
+    expect(before.records?.[0]?.drift).toEqual(["192.0.2.10 is in 2 records; the extra ones are deleted"]);
     await p.apply([change(before, { ttl: 300, values: before.values })], signal());
     expect(h.fake.records(h.zoneId, POOL, "A").map((r) => r.id)).toEqual([first.id]);
   });

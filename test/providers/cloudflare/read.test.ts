@@ -102,14 +102,15 @@ describe("Cloudflare read", () => {
     expect(A!.ttl).toBe(1);
   });
 
-  it("reports the lowest TTL and a drift entry when the records disagree", async () => {
+  it("reports the lowest TTL, and each record's own TTL, when the records disagree", async () => {
     h = await harness();
     seedA(h, "192.0.2.10", { ttl: 600 });
     seedA(h, "192.0.2.11", { ttl: 300 });
     const p = await h.provider();
     const [A] = await p.read([{ name: POOL, type: "A" }], signal());
     expect(A!.ttl).toBe(300);
-    expect(A!.drift).toEqual(["records disagree on TTL (192.0.2.10 600 s, 192.0.2.11 300 s); the lowest, 300 s, is reported"]);
+    expect(A!.records?.map((r) => [r.value, r.ttl])).toEqual([["192.0.2.10", 600], ["192.0.2.11", 300]]);
+    expect(A!.drift).toBeUndefined();
   });
 
   it("reports a proxied record as drift", async () => {
@@ -119,7 +120,8 @@ describe("Cloudflare read", () => {
     const p = await h.provider();
     const [A] = await p.read([{ name: POOL, type: "A" }], signal());
     expect(A!.values).toEqual(["192.0.2.10", "192.0.2.11"]);
-    expect(A!.drift).toEqual(["192.0.2.10 is proxied; Cloudflare cannot proxy SMTP/IMAP/POP3"]);
+    expect(A!.records?.map((r) => r.drift)).toEqual([["192.0.2.10 is proxied; Cloudflare cannot proxy SMTP/IMAP/POP3"], []]);
+    expect(A!.records?.[0]?.breaksName).toMatch(/proxies every record at the name/);
   });
 
   it("keeps a record without the mailpool comment in the RRset and reports it as drift", async () => {
@@ -130,7 +132,7 @@ describe("Cloudflare read", () => {
     const p = await h.provider();
     const [A] = await p.read([{ name: POOL, type: "A" }], signal());
     expect(A!.values).toEqual(["192.0.2.10", "192.0.2.11", "192.0.2.12"]);
-    expect(A!.drift).toEqual([
+    expect(A!.records?.flatMap((r) => r.drift)).toEqual([
       `192.0.2.10 lacks the comment "${COMMENT}"`,
       `192.0.2.11 has the comment "primary relay", not "${COMMENT}"`,
     ]);

@@ -233,6 +233,37 @@ describe("Cloudflare scenarios through reconcileProvider", () => {
     expect(addresses(h)).toEqual(["192.0.2.10", "192.0.2.11"]);
   });
 
+  it("leaves a stranger's record alone: its TTL, the operator's comment and its flags stay as they were", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10", { ttl: 600 });
+    seedA(h, "192.0.2.11");
+    const stranger = seedA(h, "198.51.100.7", { ttl: 3600, comment: "ops: temporary relay, ticket 4711" });
+    const r = await run(h, { pools: [pool([m("192.0.2.10"), m("192.0.2.11")])], health: health({ "192.0.2.10": "up", "192.0.2.11": "down" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.plans[0]!.actions.map((a) => a.kind).sort()).toEqual(["remove", "ttl"]);
+    expect(r.plans[0]!.alarms).toEqual(["198.51.100.7 is in smtp.example.com but is not a configured member or standby; left alone"]);
+    expect(h.fake.records(h.zoneId, POOL, "A").find((x) => x.content === "198.51.100.7")).toEqual(stranger);
+    const [write] = h.fake.writes();
+    expect(JSON.stringify(write!.body)).not.toContain(stranger.id);
+    expect(h.fake.records(h.zoneId, POOL, "A").find((x) => x.content === "192.0.2.10")).toMatchObject({ ttl: 300 });
+  });
+
+  it("raises an alarm for a proxied stranger, and does not touch it", async () => {
+    h = await harness();
+    seedMarker(h);
+    seedA(h, "192.0.2.10");
+    const stranger = seedA(h, "198.51.100.7", { proxied: true, comment: "ops: cdn test" });
+    const r = await run(h, { pools: [pool([m("192.0.2.10")])], health: health({ "192.0.2.10": "up" }) });
+    expect(r.error).toBeUndefined();
+    expect(r.plans[0]!.actions).toEqual([]);
+    expect(r.plans[0]!.alarms).toEqual([
+      "198.51.100.7 is in smtp.example.com but is not a configured member or standby, and it is proxied: Cloudflare then proxies every record at the name, and SMTP/IMAP/POP3 cannot be proxied; mailpool leaves records it does not manage alone: fix it by hand",
+    ]);
+    expect(h.fake.writes()).toEqual([]);
+    expect(h.fake.records(h.zoneId, POOL, "A").find((x) => x.content === "198.51.100.7")).toEqual(stranger);
+  });
+
   it("sends no write request at all in dry-run", async () => {
     h = await harness();
     seedMarker(h);
@@ -245,7 +276,7 @@ describe("Cloudflare scenarios through reconcileProvider", () => {
     });
     expect(r.error).toBeUndefined();
     expect(r.applied).toBeNull();
-    expect(r.plans[0]!.actions.map((a) => a.kind).sort()).toEqual(["reinstate", "remove", "repair", "repair", "ttl"]);
+    expect(r.plans[0]!.actions.map((a) => a.kind).sort()).toEqual(["reinstate", "remove", "repair", "ttl"]);
     expect(h.fake.requests.length).toBeGreaterThan(0);
     expect(h.fake.writes()).toEqual([]);
     expect(h.fake.requests.every((x) => x.method === "GET")).toBe(true);

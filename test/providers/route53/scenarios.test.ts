@@ -166,6 +166,21 @@ describe("scenarios: multivalue record style", () => {
     ]);
   });
 
+  it("leaves a stranger's record set alone while correcting the TTL of ours", async () => {
+    const { spec, provider } = await setup("multivalue", ["192.0.2.10", "192.0.2.11"], { ttl: 60 });
+    rig.fake.put(rig.zoneId, { name: `${NAME}.`, type: "A", ttl: 3600, values: ["198.51.100.7"], setIdentifier: "ops-relay", multiValueAnswer: true });
+    const result = await reconcile(provider, spec, health());
+    expect(result.error).toBeUndefined();
+    expect(result.plans[0]!.alarms).toEqual(["198.51.100.7 is in smtp.example.com but is not a configured member or standby; left alone"]);
+    expect(rig.fake.find(rig.zoneId, NAME, "A").map((s) => `${s.setIdentifier} ${s.ttl}`).sort()).toEqual([
+      "mailpool-192.0.2.10 300",
+      "mailpool-192.0.2.11 300",
+      "ops-relay 3600",
+    ]);
+    const sent = posts().flatMap((p) => p.changes ?? []);
+    expect(sent.some((c) => c.setIdentifier === "ops-relay")).toBe(false);
+  });
+
   it("keeps a record set another writer adds between read and apply", async () => {
     const { spec, provider } = await setup("multivalue", ["192.0.2.10", "192.0.2.11"]);
     rig.fake.onRequest((info) => {
