@@ -72,10 +72,18 @@ export class Route53Provider implements Provider {
 
   async read(keys: readonly RRsetKey[], signal: AbortSignal): Promise<RRset[]> {
     const zone = await this.#resolveZone(signal);
-    const names = [...new Set(keys.map((k) => normalizeName(k.name)))];
+    // Parents first: a listing that starts at a pool's name also passes its children, among them
+    // its `_mailpool.` marker, so one request usually serves both.
+    const names = [...new Set(keys.map((k) => normalizeName(k.name)))].sort((a, b) => a.split(".").length - b.split(".").length);
+    const listed = new Map<string, ResourceRecordSet[]>();
+    for (const name of names) {
+      if (listed.has(name)) continue;
+      const children = names.filter((n) => n !== name && !listed.has(n) && isInZone(n, name));
+      for (const [n, sets] of await this.#listName(zone, name, children, signal)) listed.set(n, sets);
+    }
     const out: RRset[] = [];
     for (const name of names) {
-      const sets = await this.#listName(zone, name, signal);
+      const sets = listed.get(name) ?? [];
       for (const key of keys.filter((k) => normalizeName(k.name) === name)) {
         const ofType = sets.filter((s) => s.Type === key.type);
         const rrset = toLogicalRRset({ name, type: key.type }, ofType, this.#styleOfKey(key));
@@ -152,9 +160,16 @@ export class Route53Provider implements Provider {
     return key.type === "TXT" ? "simple" : this.#styleOfPool(normalizeName(key.name));
   }
 
-  /** Every record set at `name` (all types): starts at the name, stops once past it. */
-  async #listName(zone: Zone, name: string, signal: AbortSignal): Promise<ResourceRecordSet[]> {
-    const out: ResourceRecordSet[] = [];
+  /**
+   * Every record set at `name` (all types), and at those of `children` (names below it) that the
+   * same listing reaches: it starts at the name and pages while still at it. Route 53 lists the
+   * labels reversed, so a name's own record sets come first and its children right after them;
+   * the first name outside the subtree proves every child not yet seen absent. Children the
+   * first page past the name did not settle are left out of the result (listed on their own).
+   */
+  async #listName(zone: Zone, name: string, children: readonly string[], signal: AbortSignal): Promise<Map<string, ResourceRecordSet[]>> {
+    const out = new Map<string, ResourceRecordSet[]>([[name, []]]);
+    const wanted = new Set(children);
     let start: Pick<ListResourceRecordSetsRequest, "StartRecordName" | "StartRecordType" | "StartRecordIdentifier"> = {
       StartRecordName: toRoute53Name(name),
     };
@@ -169,11 +184,32 @@ export class Route53Provider implements Provider {
         throw toProviderError(e, `ListResourceRecordSets for ${name} in zone ${zone.id}`);
       }
       for (const s of res.ResourceRecordSets ?? []) {
-        // Route 53 lists in order (labels reversed, then type): the first other name is past ours.
-        if (fromRoute53Name(s.Name ?? "") !== name) return out;
-        out.push(s);
+        const n = fromRoute53Name(s.Name ?? "");
+        if (n === name) {
+          out.get(name)!.push(s);
+          continue;
+        }
+        if (!isInZone(n, name)) {
+          // Past the subtree: every child not seen has no record sets.
+          for (const c of wanted) if (!out.has(c)) out.set(c, []);
+          return out;
+        }
+        if (wanted.has(n)) {
+          if (!out.has(n)) out.set(n, []);
+          out.get(n)!.push(s);
+        }
       }
-      if (!res.IsTruncated || res.NextRecordName === undefined || fromRoute53Name(res.NextRecordName) !== name) return out;
+      const next = res.NextRecordName === undefined ? undefined : fromRoute53Name(res.NextRecordName);
+      if (!res.IsTruncated || next === undefined) {
+        for (const c of wanted) if (!out.has(c)) out.set(c, []);
+        return out;
+      }
+      if (next !== name) {
+        // Among the children now: a child seen on this page is settled unless its record sets
+        // go on in the next page; the ones not seen are listed on their own.
+        out.delete(next);
+        return out;
+      }
       start = {
         StartRecordName: res.NextRecordName,
         ...(res.NextRecordType === undefined ? {} : { StartRecordType: res.NextRecordType }),

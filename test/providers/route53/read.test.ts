@@ -174,6 +174,33 @@ describe("Route 53 provider: reading RRsets", () => {
     expect(rig.fake.requests("ListResourceRecordSets").map((r) => r.query.name)).toEqual([`${SMTP}.`, `_mailpool.${SMTP}.`]);
   });
 
+  it("reads a pool's name and its _mailpool marker, which sort next to each other, with one request", async () => {
+    rig = await startRig();
+    rig.fake.put(rig.zoneId, { name: `${SMTP}.`, type: "A", ttl: 300, values: ["192.0.2.10"] });
+    rig.fake.put(rig.zoneId, { name: `${SMTP}.`, type: "AAAA", ttl: 300, values: ["2001:db8::10"] });
+    rig.fake.put(rig.zoneId, { name: `_mailpool.${SMTP}.`, type: "TXT", ttl: 300, values: ['"mailpool owner=ctl-test"'] });
+    rig.fake.put(rig.zoneId, { name: `a.${SMTP}.`, type: "A", ttl: 300, values: ["198.51.100.2"] });
+    rig.fake.put(rig.zoneId, { name: `www.example.com.`, type: "A", ttl: 300, values: ["198.51.100.1"] });
+    const p = await rig.provider({}, [{ name: SMTP, recordStyle: "simple" }]);
+    const got = await p.read(keys(), signal());
+    expect(got.map((r) => `${r.name} ${r.type} ${r.values.join(",")}`)).toEqual([
+      `${SMTP} A 192.0.2.10`,
+      `${SMTP} AAAA 2001:db8::10`,
+      `_mailpool.${SMTP} TXT mailpool owner=ctl-test`,
+    ]);
+    expect(rig.fake.requests("ListResourceRecordSets").map((r) => r.query.name)).toEqual([`${SMTP}.`]);
+  });
+
+  it("knows the marker absent when the listing passes the pool's subtree, still with one request", async () => {
+    rig = await startRig();
+    rig.fake.put(rig.zoneId, { name: `${SMTP}.`, type: "A", ttl: 300, values: ["192.0.2.10"] });
+    rig.fake.put(rig.zoneId, { name: `www.example.com.`, type: "A", ttl: 300, values: ["198.51.100.1"] });
+    const p = await rig.provider({}, [{ name: SMTP, recordStyle: "simple" }]);
+    const got = await p.read(keys(), signal());
+    expect(got.map((r) => `${r.name} ${r.type}`)).toEqual([`${SMTP} A`]);
+    expect(rig.fake.requests("ListResourceRecordSets")).toHaveLength(1);
+  });
+
   it("pages through more record sets at one name than fit in a page (NextRecordName/Type/Identifier)", async () => {
     rig = await startRig();
     for (let i = 0; i < 12; i++) {
