@@ -23,22 +23,41 @@ export async function writeFileAtomic(path: string, data: Buffer, options: Atomi
   const mode = options.original.mode & 0o7777;
   let renamed = false;
   try {
-    const fh = await open(temp, "wx", mode);
+    const fh = await named(`creating the temp file ${temp} for`, path, () => open(temp, "wx", mode));
     try {
-      await fh.chmod(mode); // open's mode is filtered by the umask
-      await keepOwner(fh, temp, path, options.original);
-      await fh.writeFile(data);
-      await fh.sync();
+      await named(`writing the temp file ${temp} for`, path, async () => {
+        await fh.chmod(mode); // open's mode is filtered by the umask
+        await keepOwner(fh, temp, path, options.original);
+        await fh.writeFile(data);
+        await fh.sync();
+      });
     } finally {
       await fh.close();
     }
     await options.beforeRename?.(temp);
-    await rename(temp, path);
+    await named(`renaming ${temp} over`, path, () => rename(temp, path));
     renamed = true;
   } finally {
     if (!renamed) await unlink(temp).catch(() => undefined);
   }
   await syncDir(dir);
+}
+
+/**
+ * Runs a file-system step; its failure says what was being done to which file ("ENOSPC: no space
+ * left on device, write" names neither). Nothing was written over the zone when a step fails.
+ */
+async function named<T>(what: string, path: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (e instanceof ProviderError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new ProviderError(`${what} ${path} failed: ${err.message}; the zone file was not changed`, {
+      transient: err.code === "ENOSPC" || err.code === "EDQUOT" || err.code === "EAGAIN",
+      cause: e,
+    });
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -93,6 +93,11 @@ export function resolveName(text: string, origin: string | undefined): string | 
   return normalizeName(origin === "" ? text : `${text}.${origin}`);
 }
 
+/** Longest text a name can take: 255 octets, each at most 4 characters as \DDD. */
+const MAX_NAME_TEXT = 255 * 4;
+const tooLongName = (t: Token) =>
+  `a name of ${t.text.length} characters (${t.text.slice(0, 40)}…): a domain name has at most 255 octets (RFC 1035 section 2.3.4)`;
+
 export function parseZone(text: string, options: ParseOptions = {}): ParsedZone {
   const source = options.source ?? "<zone>";
   const { lines, entries } = tokenizeZone(text, source);
@@ -178,6 +183,7 @@ function parseDirective(
   }
   if (name === "$ORIGIN") {
     if (!arg) return fail(entry, "$ORIGIN without a name");
+    if (arg.text.length > MAX_NAME_TEXT) return fail(arg, tooLongName(arg));
     const origin = resolveName(arg.text, state.origin);
     if (origin === undefined) return fail(arg, `relative $ORIGIN ${arg.text} with no origin to append it to`);
     state.origin = origin;
@@ -206,6 +212,7 @@ function parseRecord(
     if (owner === undefined) fail(entry, "a record with a blank owner name, but no record before it");
   } else {
     ownerToken = tokens[i++] as Token;
+    if (ownerToken.text.length > MAX_NAME_TEXT) fail(ownerToken, tooLongName(ownerToken));
     owner = resolveName(ownerToken.text, state.origin);
     if (owner === undefined) {
       fail(ownerToken, `relative name ${ownerToken.text} with no $ORIGIN; set \`origin\` or add $ORIGIN`);
@@ -253,12 +260,17 @@ function parseRecord(
     const family = type === "A" ? 4 : 6;
     const only = rdata[0];
     if (rdata.length !== 1 || !only || only.quoted || ipFamily(only.text) !== family) {
-      fail(entry, `${type} record needs one IPv${family} address, found ${rdata.map((t) => t.text).join(" ") || "nothing"}`);
+      const found = rdata.map((t) => t.text).join(" ");
+      fail(entry, `${type} record needs one IPv${family} address, found ${found === "" ? "nothing" : found.length > 80 ? `${found.slice(0, 80)}… (${found.length} characters)` : found}`);
     }
     value = canonicalIp((only as Token).text);
   } else if (cls === "IN" && type === "TXT") {
     if (rdata.length === 0) fail(entry, "TXT record without text");
-    value = decodeTxt(rdata.map((t) => t.text));
+    try {
+      value = decodeTxt(rdata.map((t) => t.text));
+    } catch (e) {
+      fail(entry, (e as Error).message);
+    }
   }
 
   state.lastOwner = owner;

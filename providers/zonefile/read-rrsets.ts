@@ -11,10 +11,32 @@ export interface ZonefileNative {
 export const isZonefileNative = (x: unknown): x is ZonefileNative =>
   typeof x === "object" && x !== null && Array.isArray((x as { records?: unknown }).records);
 
+/** The records of each owner name, in file order: built once per parsed zone. */
+const byOwner = new WeakMap<ParsedZone, Map<string, ZoneRecord[]>>();
+
+function recordsAt(zone: ParsedZone, name: string): readonly ZoneRecord[] {
+  let index = byOwner.get(zone);
+  if (!index) {
+    index = new Map();
+    for (const r of zone.records) {
+      const list = index.get(r.owner);
+      if (list) list.push(r);
+      else index.set(r.owner, [r]);
+    }
+    byOwner.set(zone, index);
+  }
+  return index.get(name) ?? [];
+}
+
 /** The records of one RRset, in file order. */
 export function recordsOf(zone: ParsedZone, key: RRsetKey): ZoneRecord[] {
   const name = normalizeName(key.name);
-  return zone.records.filter((r) => r.owner === name && r.type === key.type && r.class === "IN");
+  return recordsAt(zone, name).filter((r) => r.type === key.type && r.class === "IN");
+}
+
+/** The CNAME record at a name, if any: no other data may stand beside it (RFC 1034 section 3.6.2). */
+export function cnameAt(zone: ParsedZone, name: string): ZoneRecord | undefined {
+  return recordsAt(zone, normalizeName(name)).find((r) => r.type === "CNAME" && r.class === "IN");
 }
 
 /** One RRset of the zone, or undefined when it has no records. */
@@ -29,7 +51,7 @@ export function rrsetOf(zone: ParsedZone, key: RRsetKey): RRset | undefined {
     else values.push(v);
   }
   const ttls = new Set(records.map((r) => r.ttl));
-  const ttl = Math.min(...ttls);
+  const ttl = [...ttls].reduce((a, b) => Math.min(a, b));
   if (ttls.size > 1) {
     const each = records.map((r) => `${describe(key.type, r.value as string)} has ${r.ttl}`).join(", ");
     drift.push(`its records disagree on the TTL (${each}); the lowest, ${ttl}, is reported`);

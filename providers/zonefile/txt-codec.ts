@@ -3,7 +3,8 @@
  * `\X` and `\DDD` escapes. mailpool's TXT value is the UTF-8 text of all the strings joined.
  */
 
-const MAX_STRING = 255;
+/** A character-string holds at most 255 bytes (RFC 1035 section 3.3). */
+export const MAX_STRING = 255;
 
 /** The bytes of one character-string token as written in the file (quotes included or not). */
 export function decodeCharacterString(token: string): number[] {
@@ -28,17 +29,26 @@ export function decodeCharacterString(token: string): number[] {
       // A string built in memory may hold real Unicode; keep its UTF-8 bytes.
       const cp = body.codePointAt(i) as number;
       if (cp > 0xffff) i++;
-      bytes.push(...Buffer.from(String.fromCodePoint(cp), "utf8"));
+      for (const b of Buffer.from(String.fromCodePoint(cp), "utf8")) bytes.push(b);
     }
   }
   return bytes;
 }
 
-/** The TXT value of a record's rdata tokens: the character-strings joined, as UTF-8 text. */
+/**
+ * The TXT value of a record's rdata tokens: the character-strings joined, as UTF-8 text. A
+ * string over 255 bytes is refused (RangeError naming its index): a name server would refuse it.
+ */
 export function decodeTxt(tokens: readonly string[]): string {
-  const bytes: number[] = [];
-  for (const t of tokens) bytes.push(...decodeCharacterString(t));
-  return Buffer.from(bytes).toString("utf8");
+  const parts: Buffer[] = [];
+  tokens.forEach((t, i) => {
+    const bytes = decodeCharacterString(t);
+    if (bytes.length > MAX_STRING) {
+      throw new RangeError(`character-string ${i + 1} of the TXT record is ${bytes.length} bytes; at most ${MAX_STRING} are allowed (RFC 1035 section 3.3)`);
+    }
+    parts.push(Buffer.from(bytes));
+  });
+  return Buffer.concat(parts).toString("utf8");
 }
 
 const quoteBytes = (bytes: Uint8Array): string => {

@@ -4,7 +4,9 @@
  * the name server to reload. A reload that fails is remembered in `<path>.reload-pending` and
  * retried at the start of every later read and apply until it succeeds.
  */
-import { open, readFile, realpath, stat, unlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, readFile, readdir, realpath, stat, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Stats } from "node:fs";
 import { isInZone, normalizeName } from "../../src/util/names.js";
 import { ConflictError, ProviderConfigError, ProviderError } from "../types.js";
@@ -15,7 +17,7 @@ import { editZone } from "./edit-zone.js";
 import { acquireLock } from "./file-lock.js";
 import { parseZone } from "./parse-zone.js";
 import type { ParsedZone } from "./parse-zone.js";
-import { rrsetOf } from "./read-rrsets.js";
+import { cnameAt, rrsetOf } from "./read-rrsets.js";
 import { commandText, runReload } from "./run-reload.js";
 
 /** Side effects tests replace. */
@@ -26,6 +28,8 @@ export interface ZonefileDeps {
   readonly lockPollMs?: number;
   readonly isAlive?: (pid: number) => boolean;
 }
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A zone file larger than this is refused rather than read into memory. */
 const MAX_ZONE_BYTES = 64 * 1024 * 1024;
@@ -59,6 +63,7 @@ export class ZonefileProvider implements Provider {
     const out: RRset[] = [];
     for (const key of keys) {
       this.#checkInZone(zone, key.name);
+      if (key.type !== "TXT") this.#refuseBesideCname(zone, key.name);
       const rrset = rrsetOf(zone, key);
       if (rrset) out.push(rrset);
     }
@@ -92,6 +97,8 @@ export class ZonefileProvider implements Provider {
     let applied: number;
     try {
       const { zone, stat: before, text: beforeText } = await this.load();
+      for (const c of changes) if (c.key.type !== "TXT" && c.after !== null) this.#refuseBesideCname(zone, c.key.name);
+      await this.#removeOrphans();
       const edit = editZone(zone, changes, { now: this.#now() });
       applied = edit.applied;
       if (edit.applied === 0 || !edit.serial) {
@@ -150,7 +157,8 @@ export class ZonefileProvider implements Provider {
   async load(): Promise<Loaded> {
     let fh;
     try {
-      fh = await open(this.config.path, "r");
+      // Non-blocking, so a FIFO (or a device) at the path cannot hang the open; refused below.
+      fh = await open(this.config.path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") {
         throw new ProviderConfigError(`the zone file ${this.config.path} does not exist`);
@@ -162,6 +170,9 @@ export class ZonefileProvider implements Provider {
     }
     try {
       const st = await fh.stat();
+      if (!st.isFile()) {
+        throw new ProviderConfigError(`the zone file ${this.config.path} is not a regular file (${fileKind(st)}); refusing to read it`);
+      }
       if (st.size > MAX_ZONE_BYTES) {
         throw new ProviderConfigError(`${this.config.path} is ${st.size} bytes; zone files over ${MAX_ZONE_BYTES} bytes are refused`);
       }
@@ -174,6 +185,46 @@ export class ZonefileProvider implements Provider {
       return { zone, stat: st, text };
     } finally {
       await fh.close();
+    }
+  }
+
+  /** A/AAAA beside a CNAME make the zone illegal (RFC 1034 section 3.6.2; named refuses to load it). */
+  #refuseBesideCname(zone: ParsedZone, name: string): void {
+    const cname = cnameAt(zone, name);
+    if (!cname) return;
+    throw new ProviderError(
+      `${normalizeName(name)} has a CNAME record (${this.config.path} line ${cname.lineNumber}), so it can hold no A or AAAA records ` +
+        `(RFC 1034 section 3.6.2); point the pool at the name the CNAME targets, or remove the CNAME. Nothing was written`,
+      { transient: false },
+    );
+  }
+
+  /**
+   * Temp files of writers killed between writing and renaming (`.<zone>.mailpool-<pid>-<hex>.tmp`).
+   * Called under the lock, and a writer holds the lock while its temp file exists: every one
+   * found is an orphan. Lock-creation files (`<zone>.lock.new-…`) are made before the lock is
+   * held, so only those older than staleLockMs are removed.
+   */
+  async #removeOrphans(): Promise<void> {
+    const target = await realpath(this.config.path).catch(() => this.config.path);
+    const dir = dirname(target);
+    const temp = new RegExp(`^\\.${escapeRegExp(basename(target))}\\.mailpool-[0-9]+-[0-9a-f]+\\.tmp$`);
+    const lockNew = new RegExp(`^${escapeRegExp(basename(this.lockPath))}\\.new-[0-9]+-[0-9a-f]+$`);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      if (temp.test(name)) {
+        await unlink(path).catch(() => undefined);
+        this.ctx.logger.info({ provider: this.ctx.name, path }, "removed a temp file left by a writer that was killed");
+      } else if (lockNew.test(name)) {
+        const st = await stat(path).catch(() => undefined);
+        if (st && this.#now().getTime() - st.mtimeMs > this.config.staleLockMs) await unlink(path).catch(() => undefined);
+      }
     }
   }
 
@@ -210,4 +261,13 @@ export class ZonefileProvider implements Provider {
     this.ctx.logger.info({ provider: this.ctx.name, command: commandText(command) }, "pending zone reload succeeded");
     return true;
   }
+}
+
+/** What a non-regular file is, for messages. */
+export function fileKind(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a regular file";
 }
