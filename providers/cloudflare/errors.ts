@@ -101,6 +101,14 @@ export function toProviderError(err: unknown, ctx: ErrorContext, signal?: AbortS
     return new ProviderError(clean(`Cloudflare: ${ctx.what} failed: ${detail}`), { transient: true });
   }
   const codes = describeCodes(e);
+  if (apiCodes(e).some((c) => c.code === 81053 || c.code === 81054)) {
+    return new ProviderError(
+      clean(
+        `Cloudflare: ${ctx.what} was refused (${codes}): a CNAME record stands at ${ctx.key?.name ?? "the pool's name"}, and A/AAAA records cannot stand beside it (RFC 1034 section 3.6.2); point the pool at the name the CNAME targets, or remove the CNAME`,
+      ),
+      { transient: false },
+    );
+  }
   const conflict = conflictCode(e);
   if (conflict !== undefined) {
     return new ConflictError(

@@ -9,6 +9,7 @@ import { normalizeName, isInZone } from "../../src/util/names.js";
 import { sleep as defaultSleep } from "../../src/util/rate-limiter.js";
 import {
   ProviderConfigError,
+  ProviderError,
   withWritten,
   type ApplyResult,
   type Provider,
@@ -84,7 +85,15 @@ export class Route53Provider implements Provider {
     const out: RRset[] = [];
     for (const name of names) {
       const sets = listed.get(name) ?? [];
-      for (const key of keys.filter((k) => normalizeName(k.name) === name)) {
+      const wanted = keys.filter((k) => normalizeName(k.name) === name);
+      if (wanted.some((k) => k.type !== "TXT") && sets.some((s) => s.Type === "CNAME")) {
+        throw new ProviderError(
+          `${name} has a CNAME record set in zone ${zone.id}, so it can hold no A or AAAA records (RFC 1034 section 3.6.2; ` +
+            "Route 53 refuses them too); point the pool at the name the CNAME targets, or remove the CNAME. Nothing was written",
+          { transient: false },
+        );
+      }
+      for (const key of wanted) {
         const ofType = sets.filter((s) => s.Type === key.type);
         const rrset = toLogicalRRset({ name, type: key.type }, ofType, this.#styleOfKey(key));
         if (rrset) out.push(rrset);

@@ -432,6 +432,14 @@ export class CloudflareFake {
   #unique(work: readonly FakeRecord[], r: FakeRecord): void {
     const id = identityOf(r);
     if (work.some((o) => o.id !== r.id && identityOf(o) === id)) throw new ApiFailure(400, 81058, "An identical record already exists.");
+    // A CNAME stands alone at its name (Cloudflare's codes and wording).
+    const same = work.filter((o) => o.id !== r.id && o.name === r.name);
+    if (r.type === "CNAME" && same.some((o) => o.type === "A" || o.type === "AAAA" || o.type === "CNAME")) {
+      throw new ApiFailure(400, 81053, "An A, AAAA, or CNAME record with that host already exists.");
+    }
+    if ((r.type === "A" || r.type === "AAAA") && same.some((o) => o.type === "CNAME")) {
+      throw new ApiFailure(400, 81054, "A CNAME record with that host already exists.");
+    }
   }
 }
 

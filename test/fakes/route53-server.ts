@@ -506,6 +506,17 @@ export class FakeRoute53Server {
           r.type === record.type &&
           (r.setIdentifier === undefined) !== (record.setIdentifier === undefined),
       );
+      // RFC 1034 section 3.6.2: a CNAME stands alone at its name (Route 53's wording).
+      const besideCname = working.find(
+        (r) => r !== existing && sameName(r.labels, record.labels) && (r.type === "CNAME") !== (record.type === "CNAME"),
+      );
+      if (besideCname) {
+        const [other, mine] = record.type === "CNAME" ? [besideCname.type, "CNAME"] : ["CNAME", record.type];
+        messages.push(
+          `RRSet of type ${mine} with DNS name ${formatName(record.labels)} is not permitted because a conflicting RRSet of type ${other} with the same DNS name already exists in zone ${zone.name}.`,
+        );
+        continue;
+      }
       if (mixing) {
         messages.push(
           record.setIdentifier === undefined

@@ -264,6 +264,16 @@ describe("Cloudflare scenarios through reconcileProvider", () => {
     expect(h.fake.records(h.zoneId, POOL, "A").find((x) => x.content === "198.51.100.7")).toEqual(stranger);
   });
 
+  it("reports Cloudflare's refusal by name when a CNAME stands at the pool's name, and writes nothing", async () => {
+    h = await harness();
+    seedMarker(h);
+    h.fake.seed(h.zoneId, { name: POOL, type: "CNAME", content: "mail.example.net", ttl: 300, proxied: false, comment: null });
+    const r = await run(h, { pools: [pool([m("192.0.2.10")])], health: health({ "192.0.2.10": "up" }) });
+    expect(r.error?.message).toMatch(/was refused \(code 81054: A CNAME record with that host already exists\.\): a CNAME record stands at the pool's name, and A\/AAAA records cannot stand beside it \(RFC 1034 section 3\.6\.2\)/);
+    expect(r.attempts).toBe(1); // not retried: re-planning cannot help
+    expect(addresses(h)).toEqual([]);
+  });
+
   it("sends no write request at all in dry-run", async () => {
     h = await harness();
     seedMarker(h);

@@ -194,6 +194,28 @@ describe("scenarios: multivalue record style", () => {
   });
 });
 
+describe("scenarios: a CNAME at the pool's name", () => {
+  it("is refused at the read with a clear error, and nothing is written", async () => {
+    rig = await startRig();
+    rig.fake.put(rig.zoneId, { name: `${NAME}.`, type: "CNAME", ttl: 300, values: ["mail.example.net."] });
+    rig.fake.put(rig.zoneId, { name: MARKER, type: "TXT", ttl: 300, values: ['"mailpool owner=ctl-test"'] });
+    const provider = await rig.provider({}, [{ name: NAME, recordStyle: "simple" }]);
+    const result = await reconcile(provider, pool("simple"), health());
+    expect(result.error?.message).toMatch(/^smtp\.example\.com has a CNAME record set in zone .*, so it can hold no A or AAAA records \(RFC 1034 section 3\.6\.2; Route 53 refuses them too\)/);
+    expect(posts()).toHaveLength(0);
+  });
+
+  it("the fake refuses an A record beside a CNAME as Route 53 does", async () => {
+    rig = await startRig();
+    rig.fake.put(rig.zoneId, { name: `${NAME}.`, type: "CNAME", ttl: 300, values: ["mail.example.net."] });
+    const provider = await rig.provider({}, [{ name: NAME, recordStyle: "simple" }]);
+    const error = await provider
+      .apply([{ key: { name: NAME, type: "A" }, before: null, after: { ttl: 300, values: ["192.0.2.10"] }, pool: NAME }], signal())
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/InvalidChangeBatch.*RRSet of type A with DNS name smtp\.example\.com\. is not permitted because a conflicting RRSet of type CNAME/);
+  });
+});
+
 describe("scenarios: throttling", () => {
   it("converges through a throttling storm within bounded retries, staying under the rate", async () => {
     rig = await startRig();
