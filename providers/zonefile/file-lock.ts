@@ -10,7 +10,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname as osHostname } from "node:os";
-import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { link, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { sleep } from "../../src/util/rate-limiter.js";
 import { ProviderError } from "../types.js";
 
@@ -133,7 +134,7 @@ const NO_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
 
 /** Creates the lock with its whole content, or returns false when it exists. */
 async function tryCreate(lockPath: string, content: string): Promise<boolean> {
-  const own = `${lockPath}.new-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const own = `${lockPath}.new-${osHostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
   const cannot = (e: unknown) =>
     new ProviderError(`cannot create the lock file ${lockPath}: ${(e as Error).message}`, { transient: false, cause: e });
   try {
@@ -189,7 +190,7 @@ async function readHolder(lockPath: string): Promise<LockHolder | undefined> {
  * first and re-created it), it is put back.
  */
 async function takeOver(lockPath: string, staleContent: string): Promise<boolean> {
-  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const aside = `${lockPath}.stale-${osHostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
     await rename(lockPath, aside);
   } catch (e) {
@@ -207,4 +208,41 @@ async function takeOver(lockPath: string, staleContent: string): Promise<boolean
 async function releaseIfOurs(lockPath: string, content: string): Promise<void> {
   const now = await readFile(lockPath, "utf8").catch(() => undefined);
   if (now === content) await unlink(lockPath).catch(() => undefined);
+}
+
+/**
+ * Removes what killed lock takers left beside the lock: `<lock>.new-HOST-PID-…` (made before
+ * the link into place) and `<lock>.stale-HOST-PID-…` (a stale lock moved aside). One is garbage
+ * when its process is gone (this host, dead pid) or when it is older than staleAfterMs. Call it
+ * while holding the lock; it returns the paths removed.
+ */
+export async function removeLockLeftovers(
+  lockPath: string,
+  options: { readonly staleAfterMs: number; readonly now?: () => Date; readonly hostname?: string; readonly isAlive?: (pid: number) => boolean },
+): Promise<string[]> {
+  const host = options.hostname ?? osHostname();
+  const isAlive = options.isAlive ?? processIsAlive;
+  const now = (options.now ?? (() => new Date()))().getTime();
+  const base = basename(lockPath);
+  const dir = dirname(lockPath);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(`${base}.new-`) && !name.startsWith(`${base}.stale-`)) continue;
+    const m = /^(?:new|stale)-(.+)-([0-9]+)-[0-9a-f]{8}$/.exec(name.slice(base.length + 1));
+    const path = join(dir, name);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) continue;
+    const dead = m !== null && m[1] === host && !isAlive(Number(m[2]));
+    if (dead || now - st.mtimeMs > options.staleAfterMs) {
+      await unlink(path).catch(() => undefined);
+      removed.push(path);
+    }
+  }
+  return removed;
 }

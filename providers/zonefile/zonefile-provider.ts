@@ -14,7 +14,7 @@ import type { ApplyResult, Provider, ProviderContext, RRset, RRsetChange, RRsetK
 import { writeFileAtomic } from "./atomic-write.js";
 import type { ZonefileConfig } from "./config.js";
 import { editZone } from "./edit-zone.js";
-import { acquireLock } from "./file-lock.js";
+import { acquireLock, removeLockLeftovers } from "./file-lock.js";
 import { parseZone } from "./parse-zone.js";
 import type { ParsedZone } from "./parse-zone.js";
 import { cnameAt, rrsetOf } from "./read-rrsets.js";
@@ -200,31 +200,33 @@ export class ZonefileProvider implements Provider {
   }
 
   /**
-   * Temp files of writers killed between writing and renaming (`.<zone>.mailpool-<pid>-<hex>.tmp`).
-   * Called under the lock, and a writer holds the lock while its temp file exists: every one
-   * found is an orphan. Lock-creation files (`<zone>.lock.new-…`) are made before the lock is
-   * held, so only those older than staleLockMs are removed.
+   * What killed writers left behind. Temp files (`.<zone>.mailpool-<pid>-<hex>.tmp`): called
+   * under the lock, and a writer holds the lock while its temp file exists, so every one found
+   * is an orphan. Files of lock takers (`<zone>.lock.new-…`, `.stale-…`): see removeLockLeftovers.
    */
   async #removeOrphans(): Promise<void> {
     const target = await realpath(this.config.path).catch(() => this.config.path);
     const dir = dirname(target);
     const temp = new RegExp(`^\\.${escapeRegExp(basename(target))}\\.mailpool-[0-9]+-[0-9a-f]+\\.tmp$`);
-    const lockNew = new RegExp(`^${escapeRegExp(basename(this.lockPath))}\\.new-[0-9]+-[0-9a-f]+$`);
-    let names: string[];
+    const removed = await removeLockLeftovers(this.lockPath, {
+      staleAfterMs: this.config.staleLockMs,
+      now: this.#now,
+      ...(this.deps.isAlive ? { isAlive: this.deps.isAlive } : {}),
+    });
+    let names: string[] = [];
     try {
       names = await readdir(dir);
     } catch {
-      return;
+      // nothing to clean where the folder cannot be listed
     }
     for (const name of names) {
+      if (!temp.test(name)) continue;
       const path = join(dir, name);
-      if (temp.test(name)) {
-        await unlink(path).catch(() => undefined);
-        this.ctx.logger.info({ provider: this.ctx.name, path }, "removed a temp file left by a writer that was killed");
-      } else if (lockNew.test(name)) {
-        const st = await stat(path).catch(() => undefined);
-        if (st && this.#now().getTime() - st.mtimeMs > this.config.staleLockMs) await unlink(path).catch(() => undefined);
-      }
+      await unlink(path).catch(() => undefined);
+      removed.push(path);
+    }
+    for (const path of removed) {
+      this.ctx.logger.info({ provider: this.ctx.name, path }, "removed a file left by a writer that was killed");
     }
   }
 
