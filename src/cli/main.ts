@@ -11,7 +11,7 @@ import { createRuntime } from "../controller/runtime.js";
 import { runDaemon } from "../daemon/daemon.js";
 import { runDemo } from "../demo/demo.js";
 import { createLogger } from "../log.js";
-import { hasChanges, renderJson, renderText } from "../plan/render.js";
+import { hasChanges, refusedAdoptions, renderJson, renderText } from "../plan/render.js";
 import { runProbeCommand } from "./probe-command.js";
 import { UsageError } from "./usage-error.js";
 import { normalizeName } from "../util/names.js";
@@ -80,6 +80,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           : renderText(report, { color: process.stdout.isTTY === true && !env.NO_COLOR }),
       );
       if (report.results.some((r) => r.error)) return EXIT.failure;
+      if (mode === "adopt" && refusedAdoptions(report).length > 0) return EXIT.failure;
       if (flags.detailedExitcode && hasChanges(report)) return EXIT.changesPending;
       return EXIT.ok;
     } finally {

@@ -36,6 +36,10 @@ export function summarize(report: CycleReport): Summary {
 /** True when the plan would change DNS (held changes do not count). */
 export const hasChanges = (report: CycleReport): boolean => plansOf(report).some((p) => p.actions.length > 0);
 
+/** Adoptions a safety rule refused (another controller's marker): `adopt` did not do its job. */
+export const refusedAdoptions = (report: CycleReport): HeldAction[] =>
+  plansOf(report).flatMap((p) => p.held.filter((h) => h.action.kind === "adopt"));
+
 const plansOf = (report: CycleReport): PoolPlan[] => report.results.flatMap((r) => r.plans);
 
 const SIGN: Record<ActionKind, string> = { remove: "-", reinstate: "+", takeover: "~", restore: "~", ttl: "~", repair: "~", adopt: "+" };

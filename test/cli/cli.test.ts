@@ -168,6 +168,18 @@ describe("mailpool adopt", () => {
     expect(r.stdout).toContain("adopt (write ownership marker)");
     expect(await readFile(zonePath(), "utf8")).toMatch(/_mailpool\.smtp\.example\.com\.\s+300\s+IN\s+TXT\s+"mailpool owner=ci"/);
   });
+
+  it("exits 1 and prints the holding rule when another controller owns the pool", async () => {
+    await writeFile(zonePath(), ZONE().replace('"mailpool owner=ci"', '"mailpool owner=someone-else"'));
+    const before = await readFile(zonePath());
+    const r = await cli(["adopt", "-c", configPath()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "! TXT  adopt (write ownership marker) held by ownership: _mailpool.smtp.example.com names controller someone-else; adopt does not take a pool from another controller",
+    );
+    expect(r.stdout).toContain("1 held");
+    expect(await readFile(zonePath())).toEqual(before);
+  });
 });
 
 describe("config errors", () => {
