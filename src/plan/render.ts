@@ -63,6 +63,9 @@ function describe(a: Action): string {
   }
 }
 
+/** A held action's line has room for the rule's words only; a repair also says what drifted. */
+const describeHeld = (a: Action): string => (a.kind === "repair" ? `repair (drift: ${a.reason})` : describe(a));
+
 export interface TextOptions {
   readonly color: boolean;
   /** Print only pools with actions, held actions or alarms (the demo, the daemon's dry run). */
@@ -91,7 +94,7 @@ export function renderText(report: CycleReport, options: TextOptions = { color: 
         const line = `  ${SIGN[a.kind]} ${a.type.padEnd(4)} ${describe(a)}: ${a.reason}`;
         lines.push(a.kind === "remove" ? c.red(line) : a.kind === "reinstate" || a.kind === "adopt" ? c.green(line) : c.yellow(line));
       }
-      for (const h of plan.held) lines.push(c.magenta(`  ! ${h.action.type.padEnd(4)} ${describe(h.action)} held by ${h.rule}: ${h.why}`));
+      for (const h of plan.held) lines.push(c.magenta(`  ! ${h.action.type.padEnd(4)} ${describeHeld(h.action)} held by ${h.rule}: ${h.why}`));
       for (const alarm of plan.alarms) lines.push(c.red(`  alarm: ${alarm}`));
       if (plan.actions.length === 0 && plan.held.length === 0) lines.push(c.dim("  no changes"));
       lines.push("");
