@@ -1,5 +1,9 @@
 #!/usr/bin/env node
+import { quietOnClosedPipe } from "./closed-pipe.js";
 import { EXIT, main } from "./main.js";
+
+quietOnClosedPipe(process.stdout);
+quietOnClosedPipe(process.stderr);
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -287,6 +288,80 @@ describe("mailpool run (daemon) and SIGHUP", () => {
     } finally {
       child.kill("SIGKILL");
     }
+  });
+});
+
+describe("one-shot commands and the process around them", () => {
+  /** A server that accepts and never greets: a probe against it waits until its deadline. */
+  let silent: Server;
+  let silentPort = 0;
+  const accepted: Socket[] = [];
+  beforeAll(async () => {
+    silent = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((r) => silent.listen(0, HOSTS[0], r));
+    silentPort = (silent.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    for (const s of accepted) s.destroy();
+    await new Promise((r) => silent.close(r));
+  });
+
+  /** The CLI with its probes hanging on the silent server; resolves once a probe is connected. */
+  async function startHanging(args: string[]) {
+    await writeFile(configPath(), configText().replace(`port: ${port},`, `port: ${silentPort},`).replace("timeoutMs: 2000", "timeoutMs: 60000"));
+    const seen = accepted.length;
+    const child = spawn(process.execPath, [BIN, ...args, "-c", configPath()], { env: { ...process.env, NO_COLOR: "1" } });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on("exit", (code, signal) => r({ code, signal })));
+    await waitFor(() => (accepted.length > seen ? true : undefined));
+    return { child, exited, stderr: () => stderr, stdout: () => stdout };
+  }
+
+  const jsonLinesOnly = (text: string) => {
+    for (const line of text.split("\n").filter((l) => l !== "")) expect(() => JSON.parse(line), line).not.toThrow();
+  };
+
+  it("plan interrupted by SIGINT exits 130 and writes nothing", async () => {
+    const before = await readFile(zonePath());
+    const run = await startHanging(["plan"]);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toEqual({ code: 130, signal: null });
+    jsonLinesOnly(run.stderr());
+    expect(run.stderr()).toContain('"signal":"SIGINT"');
+    expect(await readFile(zonePath())).toEqual(before);
+  });
+
+  it("apply interrupted by SIGTERM exits 143 and leaves no lock behind", async () => {
+    const before = await readFile(zonePath());
+    const run = await startHanging(["apply"]);
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toEqual({ code: 143, signal: null });
+    jsonLinesOnly(run.stderr());
+    expect(await readFile(zonePath())).toEqual(before);
+    expect(existsSync(`${zonePath()}.lock`)).toBe(false);
+  });
+
+  it("probe interrupted by SIGINT exits 130", async () => {
+    const seen = accepted.length;
+    const child = spawn(process.execPath, [BIN, "probe", `smtp://${HOSTS[0]}:${silentPort}`, "--timeout", "60000"]);
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    await waitFor(() => (accepted.length > seen ? true : undefined));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+  });
+
+  it("ends quietly when the reader of its output has gone (`mailpool plan | head -1`)", async () => {
+    const child = spawn(process.execPath, [BIN, "plan", "-c", configPath()], { env: { ...process.env, NO_COLOR: "1" } });
+    // The reader closes its end before the plan is printed, as `head -1` does after its line.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });
 
