@@ -10,12 +10,20 @@ import { runCycle } from "../controller/cycle.js";
 import { createRuntime } from "../controller/runtime.js";
 import { runDaemon } from "../daemon/daemon.js";
 import { runDemo } from "../demo/demo.js";
-import { createLogger } from "../log.js";
+import { createLogger as newLogger } from "../log.js";
 import { hasChanges, refusedAdoptions, renderJson, renderText } from "../plan/render.js";
 import { onInterrupt, SIGNAL_EXIT } from "./interrupt.js";
+import { logWarningsTo } from "./process-warnings.js";
 import { runProbeCommand } from "./probe-command.js";
 import { UsageError } from "./usage-error.js";
 import { normalizeName } from "../util/names.js";
+
+/** A command's logger, which also takes the process warnings from then on (stderr: JSON lines only). */
+function createLogger(level: string) {
+  const logger = newLogger(level);
+  logWarningsTo(logger);
+  return logger;
+}
 
 export const EXIT = { ok: 0, failure: 1, changesPending: 2, usage: 64, config: 78 } as const;
 
