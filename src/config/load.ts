@@ -65,9 +65,18 @@ export function parseConfig(text: string, options: LoadOptions & { source?: stri
   const problems: string[] = [];
   const data = substituteEnv(doc.toJS(), [], options.env ?? process.env, problems);
   const parsed = configSchema.safeParse(data);
-  if (!parsed.success) throw new ConfigError([...problems, ...parsed.error.issues.map(formatIssue)], source);
   const baseDir = source ? dirname(resolve(source)) : process.cwd();
   const readFile = options.readFile ?? ((p: string) => readFileSync(resolve(baseDir, p), "utf8"));
+  if (!parsed.success) {
+    // The rules beyond the schema (TTL window, addresses, references) are checked too, on what
+    // did parse, so that fixing the reported keys does not reveal a second round of problems.
+    const structural = parsed.error.issues.map(formatIssue);
+    const semantic: string[] = [];
+    resolveConfig(salvage(data, parsed.error.issues), semantic, readFile, source);
+    const places = parsed.error.issues.flatMap(issuePlaces);
+    const fresh = semantic.filter((p) => !places.some((place) => isAtOrUnder(p, place)));
+    throw new ConfigError([...problems, ...structural, ...fresh], source);
+  }
   const config = resolveConfig(parsed.data, problems, readFile, source);
   // File paths in provider blocks are relative to the config file's folder.
   for (const block of Object.values(config.providers)) {
@@ -123,6 +132,79 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   }
   return `${where}: ${issue.message}`;
 }
+
+/**
+ * What of a config that failed the schema can still be checked for meaning: unknown keys and
+ * values the schema rejected are dropped (so defaults apply), then each section, pool, provider
+ * and check is parsed on its own and kept if it passes. A provider or check that still fails is
+ * kept as a stand-in, so that the pools referring to it are not reported as naming nothing; a
+ * pool that still fails is left out, keeping the other pools at their own index.
+ */
+function salvage(data: unknown, issues: readonly z.core.$ZodIssue[]): RawConfig {
+  const root: Record<string, unknown> = isObject(data) ? structuredClone(data) : {};
+  for (const issue of issues) {
+    const parent = valueAt(root, issue.path.slice(0, -1));
+    const last = issue.path[issue.path.length - 1];
+    if (issue.code === "unrecognized_keys") {
+      const at = valueAt(root, issue.path);
+      if (isObject(at)) for (const k of issue.keys) delete at[k];
+    } else if (typeof last === "string" && isObject(parent)) {
+      delete parent[last];
+    }
+  }
+  const shape = configSchema.shape;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
+    const value = root[key];
+    if (key === "pools") {
+      // Holes keep each pool at its index: resolveConfig's forEach skips them.
+      const pools: unknown[] = [];
+      if (Array.isArray(value)) {
+        value.forEach((p, i) => {
+          const one = shape.pools.safeParse([p]);
+          if (one.success) pools[i] = one.data[0];
+        });
+      }
+      out.pools = pools;
+    } else if (key === "providers" || key === "checks") {
+      const entries: Record<string, unknown> = {};
+      for (const [name, block] of Object.entries(isObject(value) ? value : {})) {
+        const one = shape[key].safeParse({ [name]: block });
+        if (one.success) entries[name] = (one.data as Record<string, unknown>)[name];
+        else if (key === "providers") entries[name] = { type: isObject(block) ? block.type : undefined };
+        else entries[name] = { module: BUILTIN_CHECK_NAMES[0] };
+      }
+      out[key] = entries;
+    } else {
+      const one = shape[key].safeParse(value);
+      const fallback = shape[key].safeParse(undefined);
+      out[key] = one.success ? one.data : fallback.success ? fallback.data : "";
+    }
+  }
+  return out as RawConfig;
+}
+
+/** The formatted places a schema issue names (an unknown-keys issue names each key). */
+function issuePlaces(issue: z.core.$ZodIssue): string[] {
+  return issue.code === "unrecognized_keys" ? issue.keys.map((k) => formatPath([...issue.path, k])) : [formatPath(issue.path)];
+}
+
+/** True when a `path: message` problem is about `place` or something inside it. */
+function isAtOrUnder(problem: string, place: string): boolean {
+  const path = problem.slice(0, problem.indexOf(":"));
+  return path === place || path.startsWith(`${place}.`) || path.startsWith(`${place}[`);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let at = root;
+  for (const p of path) {
+    if (at === null || typeof at !== "object") return undefined;
+    at = (at as Record<PropertyKey, unknown>)[p];
+  }
+  return at;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 function resolveConfig(raw: RawConfig, problems: string[], readFile: (p: string) => string, source?: string): Config {
   if (!validateCron(raw.schedule)) problems.push(`schedule: ${JSON.stringify(raw.schedule)} is not a valid cron expression`);

@@ -71,6 +71,39 @@ pools:
     ]);
   });
 
+  // pools[0] names a provider and a check that fail the schema: no "not defined" on top of that.
+  it("reports unknown keys, schema errors and the rules beyond the schema in one pass", () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        `controllerId: t
+defaults_typo: 1
+providers:
+  zone: { type: zonefile, path: zone.db, lockTimeoutMs: -1 }
+  m: { type: memory }
+checks:
+  mx: { module: smtp, port: 70000 }
+pools:
+  - { name: smtp.example.com, provider: zone, ttl: 60, checks: [mx], members: [{ address: x }], colour: blue }
+  - { name: imap.example.com, provider: m, rise: 0, ttl: 1000, checks: [imap], members: [{ address: 192.0.2.1, standby: 2001:db8::1 }] }
+  - { name: pop.example.com, provider: nowhere, checks: [pop3], members: [{ address: 192.0.2.9 }] }`,
+        { env: {} },
+      ),
+    );
+    expect(problems).toEqual([
+      "providers.zone.lockTimeoutMs: Too small: expected number to be >=0",
+      "checks.mx.port: Too big: expected number to be <=65535",
+      "pools[0].colour: unknown key",
+      "pools[1].rise: Too small: expected number to be >=1",
+      "defaults_typo: unknown key",
+      // … and, in the same pass, what only the loader's rules see:
+      expect.stringMatching(/^pools\[0\]\.ttl: 60 is outside 300–900/),
+      'pools[0].members[0].address: "x" is not an IP address',
+      expect.stringMatching(/^pools\[1\]\.ttl: 1000 is outside 300–900/),
+      "pools[1].members[0].standby: 2001:db8::1 is IPv6 but the member is IPv4; a standby takes the member's place in the same RRset",
+      'pools[2].provider: "nowhere" is not defined under providers (known: zone, m)',
+    ]);
+  });
+
   const invalid = readdirSync(FIXTURES).filter((f) => f.startsWith("invalid-"));
   it.each(invalid)("rejects %s with the expected message", (file) => {
     const text = readFileSync(join(FIXTURES, file), "utf8");
