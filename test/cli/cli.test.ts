@@ -204,6 +204,26 @@ describe("config errors", () => {
     expect(missing.stderr).toContain("cannot read");
   });
 
+  it("a Cloudflare block without a token is a config error for validate and plan alike", async () => {
+    await writeFile(
+      configPath(),
+      configText().replace("  zone: { type: zonefile, path: zone.db }", '  zone: { type: cloudflare, zoneName: example.com, apiToken: "${CF_API_TOKEN}" }'),
+    );
+    for (const command of ["validate", "plan"]) {
+      const r = await cli([command, "-c", configPath()], { CF_API_TOKEN: "" });
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain("providers.zone.apiToken: is empty after ${CF_API_TOKEN} was resolved");
+      expect(r.stdout).toBe("");
+    }
+    // No apiToken key: the token would come from CLOUDFLARE_API_TOKEN, which is empty here.
+    await writeFile(configPath(), configText().replace("  zone: { type: zonefile, path: zone.db }", "  zone: { type: cloudflare, zoneName: example.com }"));
+    for (const command of ["validate", "plan"]) {
+      const r = await cli([command, "-c", configPath()], { CLOUDFLARE_API_TOKEN: "" });
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain("providers.zone.apiToken: no Cloudflare API token");
+    }
+  });
+
   it("usage errors exit 64", async () => {
     expect((await cli(["frobnicate"])).code).toBe(64);
     expect((await cli([])).code).toBe(64);

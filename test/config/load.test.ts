@@ -19,7 +19,8 @@ function problemsOf(fn: () => unknown): string[] {
 
 describe("config loading", () => {
   it("accepts config/example.yaml, which documents every key", () => {
-    const config = loadConfigFile(join(ROOT, "config/example.yaml"), { env: {} });
+    // Its Cloudflare block takes the token from CLOUDFLARE_API_TOKEN, as documented there.
+    const config = loadConfigFile(join(ROOT, "config/example.yaml"), { env: { CLOUDFLARE_API_TOKEN: "token-from-env" } });
     expect(config.controllerId).toBe("mx-east-1");
     const smtp = config.pools.find((p) => p.name === "smtp.example.com")!;
     expect(smtp.members.map((m) => m.address)).toEqual(["192.0.2.10", "192.0.2.11", "2001:db8::10"]);
@@ -102,6 +103,57 @@ pools:
       "pools[1].members[0].standby: 2001:db8::1 is IPv6 but the member is IPv4; a standby takes the member's place in the same RRset",
       'pools[2].provider: "nowhere" is not defined under providers (known: zone, m)',
     ]);
+  });
+
+  describe("a provider block that cannot work", () => {
+    const withProvider = (block: string, pool = "smtp.example.com") => `controllerId: t
+providers:
+  p: ${block}
+pools:
+  - { name: ${pool}, provider: p, checks: [smtp], members: [{ address: 192.0.2.1 }] }`;
+
+    it("says which variable left a Cloudflare token empty, without its value", () => {
+      for (const value of ["", "  "]) {
+        const problems = problemsOf(() => parseConfig(withProvider('{ type: cloudflare, zoneName: example.com, apiToken: "${CF_API_TOKEN}" }'), { env: { CF_API_TOKEN: value } }));
+        expect(problems).toEqual(["providers.p.apiToken: is empty after ${CF_API_TOKEN} was resolved: give an API token with Zone.DNS:Edit on the zone"]);
+      }
+    });
+
+    it("reports an unset variable once, not again as the empty value it leaves", () => {
+      const problems = problemsOf(() => parseConfig(withProvider('{ type: cloudflare, zoneName: example.com, apiToken: "${CF_API_TOKEN}" }'), { env: {} }));
+      expect(problems).toEqual(["providers.p.apiToken: environment variable CF_API_TOKEN is not set"]);
+    });
+
+    it("takes a Cloudflare token left to CLOUDFLARE_API_TOKEN only when that is set", () => {
+      const block = "{ type: cloudflare, zoneId: 023e105f4ecef8ad9ca31a8372d0c353 }";
+      expect(problemsOf(() => parseConfig(withProvider(block), { env: { CLOUDFLARE_API_TOKEN: " " } }))).toEqual([
+        expect.stringMatching(/^providers\.p\.apiToken: no Cloudflare API token: /),
+      ]);
+      expect(parseConfig(withProvider(block), { env: { CLOUDFLARE_API_TOKEN: "t0ken" } }).providers.p).toMatchObject({ type: "cloudflare" });
+    });
+
+    it("rejects an empty Route 53 region or zone id, naming the variable", () => {
+      const problems = problemsOf(() =>
+        parseConfig(withProvider('{ type: route53, hostedZoneId: "${ZONE}", region: "${REGION}" }'), { env: { ZONE: "", REGION: "" } }),
+      );
+      expect(problems).toEqual([
+        "providers.p.hostedZoneId: is empty after ${ZONE} was resolved: give the hosted zone id, e.g. Z0123456789ABCDEFGHIJ",
+        "providers.p.region: is empty after ${REGION} was resolved: give an AWS region such as us-east-1, or leave the key out",
+      ]);
+    });
+
+    it("rejects pools outside the zone a block names, and takes a one-label private zone", () => {
+      expect(problemsOf(() => parseConfig(withProvider("{ type: route53, zoneName: Example.COM. }", "smtp.example.net"), { env: {} }))).toEqual([
+        "providers.p.zoneName: pool(s) smtp.example.net are not inside hosted zone example.com; each zone needs its own provider block",
+      ]);
+      expect(parseConfig(withProvider("{ type: route53, zoneName: corp, privateZone: true }", "smtp.corp"), { env: {} }).pools).toHaveLength(1);
+    });
+
+    it("rejects an empty zone-file path", () => {
+      expect(problemsOf(() => parseConfig(withProvider('{ type: zonefile, path: "${ZONE_FILE}" }'), { env: { ZONE_FILE: "" } }))).toEqual([
+        "providers.p.path: is empty after ${ZONE_FILE} was resolved: give the path of the zone file",
+      ]);
+    });
   });
 
   const invalid = readdirSync(FIXTURES).filter((f) => f.startsWith("invalid-"));
