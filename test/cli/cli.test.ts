@@ -354,7 +354,7 @@ describe("one-shot commands and the process around them", () => {
     expect(await readFile(zonePath())).toEqual(before);
   });
 
-  it("apply interrupted by SIGTERM exits 143 and leaves no lock behind", async () => {
+  it("apply interrupted by SIGTERM while probing exits 143 and writes nothing", async () => {
     const before = await readFile(zonePath());
     const run = await startHanging(["apply"]);
     run.child.kill("SIGTERM");
@@ -362,6 +362,30 @@ describe("one-shot commands and the process around them", () => {
     jsonLinesOnly(run.stderr());
     expect(await readFile(zonePath())).toEqual(before);
     expect(existsSync(`${zonePath()}.lock`)).toBe(false);
+  });
+
+  it("apply interrupted by SIGTERM during the reload exits 143, says what it wrote, and leaves the reload pending", async () => {
+    const started = join(dir, "reload-started");
+    await writeFile(
+      configPath(),
+      configText().replace("zone: { type: zonefile, path: zone.db }", `zone: { type: zonefile, path: zone.db, reloadCommand: ["sh", "-c", "touch '${started}'; exec sleep 60"] }`),
+    );
+    await listeners[1]!.stop();
+    const child = spawn(process.execPath, [BIN, "apply", "-c", configPath()], { env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    await waitFor(() => (existsSync(started) ? true : undefined));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(stdout).toContain(`- A    remove ${HOSTS[1]}`);
+    expect(stdout).toMatch(/applied 1 RRset change\(s\)/);
+    expect((await poolLines()).join("\n")).not.toContain(HOSTS[1]);
+    expect(existsSync(`${zonePath()}.lock`)).toBe(false);
+    expect(existsSync(`${zonePath()}.reload-pending`)).toBe(true); // the next run reloads
+    jsonLinesOnly(stderr);
   });
 
   it("probe interrupted by SIGINT exits 130", async () => {
