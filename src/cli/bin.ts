@@ -8,7 +8,11 @@ quietOnClosedPipe(process.stdout);
 quietOnClosedPipe(process.stderr);
 // Before a command has made its logger, a warning goes out at the default level.
 let early: ReturnType<typeof createLogger> | undefined;
-routeProcessWarnings(process, () => (early ??= createLogger("warn")));
+routeProcessWarnings(
+  process,
+  () => (early ??= createLogger("warn")),
+  () => (process as { traceProcessWarnings?: boolean }).traceProcessWarnings === true || process.execArgv.includes("--trace-warnings"),
+);
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -28,13 +28,25 @@ export function logWarningsTo(logger: MinimalLogger): void {
  * Takes over the process's warnings: Node's own printer is removed, each warning is logged through
  * the latest logger given to `logWarningsTo` (or `fallback` before any). Returns an undo.
  */
-export function routeProcessWarnings(source: WarningSource, fallback: () => MinimalLogger): () => void {
+export function routeProcessWarnings(
+  source: WarningSource,
+  fallback: () => MinimalLogger,
+  /** True to log each warning's stack too (`node --trace-warnings`). */
+  trace: () => boolean = () => false,
+): () => void {
   const printers = source.listeners("warning") as ((w: Error) => void)[];
   for (const p of printers) source.off("warning", p);
   const onWarning = (warning: Error) => {
     const logger = current ?? fallback();
     const code = (warning as { code?: unknown }).code;
-    const fields = { warning: { name: warning.name, ...(typeof code === "string" ? { code } : {}), message: warning.message } };
+    const fields = {
+      warning: {
+        name: warning.name,
+        ...(typeof code === "string" ? { code } : {}),
+        message: warning.message,
+        ...(trace() && warning.stack !== undefined ? { stack: warning.stack } : {}),
+      },
+    };
     if (QUIET.some((q) => warning.name === q || warning.message.startsWith(`${q}:`))) logger.debug(fields, "process warning");
     else logger.warn(fields, "process warning");
   };

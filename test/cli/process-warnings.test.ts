@@ -28,4 +28,15 @@ describe("routeProcessWarnings", () => {
     proc.emit("warning", sdk);
     expect(printed).toEqual([sdk]);
   });
+
+  it("adds the stack under --trace-warnings", () => {
+    const proc = new EventEmitter();
+    const log = recorder();
+    logWarningsTo(log.logger);
+    const undo = routeProcessWarnings(proc as never, () => log.logger, () => true);
+    const warning = new Error("something odd");
+    proc.emit("warning", warning);
+    undo();
+    expect(log.lines[0]?.obj).toEqual({ warning: { name: "Error", message: "something odd", stack: warning.stack } });
+  });
 });
