@@ -3,6 +3,8 @@
  * schema without loading the provider (or the Cloudflare SDK).
  */
 import { z } from "zod";
+import { normalizeName } from "../../src/util/names.js";
+import { filledString, isBlank, poolsOutside, zoneNameString, type BlockCheck } from "../block-check.js";
 
 export const cloudflareConfigSchema = z
   .object({
@@ -14,14 +16,11 @@ export const cloudflareConfigSchema = z
       .describe(
         "The zone's id (32 hex digits, on the zone's Overview page). Set this or `zoneName`; an id needs no Zone:Read permission.",
       ),
-    zoneName: z
-      .string()
-      .min(1)
+    zoneName: zoneNameString()
       .optional()
       .describe("The zone's name, e.g. `example.com`, looked up once (needs Zone:Read). Set this or `zoneId`."),
-    apiToken: z
-      .string()
-      .min(1)
+    apiToken: filledString("is empty: give an API token with Zone.DNS:Edit on the zone")
+      .refine((s) => !/\$\{[^}]*\}/.test(s), "holds an unexpanded ${…} reference")
       .optional()
       .describe(
         "API token with Zone.DNS:Edit on the zone (plus Zone:Read when `zoneName` is used). Write `${CLOUDFLARE_API_TOKEN}`; default: the CLOUDFLARE_API_TOKEN environment variable. Never logged.",
@@ -77,6 +76,19 @@ export const cloudflareConfigSchema = z
   .describe(
     "Cloudflare DNS: each address is its own record; changes of a cycle go out as one atomic batch per zone, after a re-read that checks nobody changed them.",
   );
+
+/** What the schema cannot see: a token left to the environment, pools outside `zoneName`. */
+export const checkCloudflareBlock: BlockCheck<CloudflareConfig> = (c, ctx) => [
+  ...(c.apiToken === undefined && isBlank(ctx.env.CLOUDFLARE_API_TOKEN ?? "")
+    ? [
+        {
+          path: ["apiToken"],
+          message: `no Cloudflare API token: set apiToken (e.g. "\${CLOUDFLARE_API_TOKEN}") or the CLOUDFLARE_API_TOKEN environment variable to a token with Zone.DNS:Edit on the zone`,
+        },
+      ]
+    : []),
+  ...(c.zoneName !== undefined ? poolsOutside(normalizeName(c.zoneName), ctx.pools, "zoneName", "zone") : []),
+];
 
 /** The config block after parsing (defaults filled in). */
 export type CloudflareConfig = z.output<typeof cloudflareConfigSchema>;

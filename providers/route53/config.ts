@@ -3,6 +3,8 @@
  * schema without loading the AWS SDK.
  */
 import { z } from "zod";
+import { normalizeName } from "../../src/util/names.js";
+import { filledString, poolsOutside, zoneNameString, type BlockCheck } from "../block-check.js";
 
 export const waitForSyncSchema = z
   .object({
@@ -29,24 +31,18 @@ export const waitForSyncSchema = z
 export const route53ConfigSchema = z
   .object({
     type: z.literal("route53").describe("Provider type: an Amazon Route 53 hosted zone."),
-    hostedZoneId: z
-      .string()
-      .min(1)
+    hostedZoneId: filledString("is empty: give the hosted zone id, e.g. Z0123456789ABCDEFGHIJ")
       .regex(/^(\/hostedzone\/)?[A-Za-z0-9]+$/, "must be a hosted zone id such as Z0123456789ABCDEFGHIJ")
       .optional()
       .describe("The hosted zone id, e.g. `Z0123456789ABCDEFGHIJ` (a `/hostedzone/` prefix is accepted). Give this or `zoneName`."),
-    zoneName: z
-      .string()
-      .min(1)
+    zoneName: zoneNameString()
       .optional()
       .describe("The hosted zone's name, e.g. `example.com`, looked up with ListHostedZonesByName. Give this or `hostedZoneId`."),
     privateZone: z
       .boolean()
       .default(false)
       .describe("With `zoneName`: pick the private hosted zone of that name (true) or the public one (false) when both exist."),
-    region: z
-      .string()
-      .min(1)
+    region: filledString("is empty: give an AWS region such as us-east-1, or leave the key out")
       .default("us-east-1")
       .describe("AWS region used to sign requests. Route 53 is global; leave us-east-1 unless a partition needs another."),
     endpoint: z
@@ -84,6 +80,10 @@ export const route53ConfigSchema = z
   .describe(
     "Writes the pools' A/AAAA RRsets in one Amazon Route 53 hosted zone (one change batch per cycle, compare-and-swap by DELETE+CREATE).",
   );
+
+/** What the schema cannot see: pools outside `zoneName` (with hostedZoneId, known only once read). */
+export const checkRoute53Block: BlockCheck<Route53Config> = (c, ctx) =>
+  c.zoneName !== undefined ? poolsOutside(normalizeName(c.zoneName), ctx.pools, "zoneName", "hosted zone") : [];
 
 /** The config block after parsing (defaults filled in). */
 export type Route53Config = z.output<typeof route53ConfigSchema>;

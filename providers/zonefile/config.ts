@@ -3,19 +3,17 @@
  * schema without loading the provider.
  */
 import { z } from "zod";
+import { normalizeName } from "../../src/util/names.js";
+import { filledString, poolsOutside, zoneNameString, type BlockCheck } from "../block-check.js";
 
 export const zonefileConfigSchema = z
   .object({
     type: z.literal("zonefile").describe("Provider type: a BIND master file on the local disk."),
-    path: z
-      .string()
-      .min(1)
+    path: filledString("is empty: give the path of the zone file")
       .describe(
         "Path of the BIND master (zone) file to edit. Must not use $INCLUDE. A `<path>.lock` file is created next to it while writing.",
       ),
-    origin: z
-      .string()
-      .min(1)
+    origin: zoneNameString()
       .optional()
       .describe(
         "The zone apex, e.g. `example.com`. Default: the owner of the file's SOA record (or its first $ORIGIN).",
@@ -52,6 +50,14 @@ export const zonefileConfigSchema = z
   })
   .strict()
   .describe("Edits a BIND zone file in place (atomic rename, SOA serial bump) and optionally reloads the name server.");
+
+/**
+ * What the schema cannot see: pools outside `origin`. Whether the file exists is left to the run
+ * (a read error, exit 1): the zone file is the name server's, and `validate` may run where it
+ * is not mounted (CI, a laptop).
+ */
+export const checkZonefileBlock: BlockCheck<ZonefileConfig> = (c, ctx) =>
+  c.origin !== undefined ? poolsOutside(normalizeName(c.origin), ctx.pools, "origin", "zone") : [];
 
 /** The config block after parsing (defaults filled in). */
 export type ZonefileConfig = z.output<typeof zonefileConfigSchema>;

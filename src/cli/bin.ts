@@ -1,5 +1,18 @@
 #!/usr/bin/env node
+import { createLogger } from "../log.js";
+import { quietOnClosedPipe } from "./closed-pipe.js";
 import { EXIT, main } from "./main.js";
+import { routeProcessWarnings } from "./process-warnings.js";
+
+quietOnClosedPipe(process.stdout);
+quietOnClosedPipe(process.stderr);
+// Before a command has made its logger, a warning goes out at the default level.
+let early: ReturnType<typeof createLogger> | undefined;
+routeProcessWarnings(
+  process,
+  () => (early ??= createLogger("warn")),
+  () => (process as { traceProcessWarnings?: boolean }).traceProcessWarnings === true || process.execArgv.includes("--trace-warnings"),
+);
 
 main(process.argv.slice(2)).then(
   (code) => {

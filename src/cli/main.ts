@@ -10,11 +10,20 @@ import { runCycle } from "../controller/cycle.js";
 import { createRuntime } from "../controller/runtime.js";
 import { runDaemon } from "../daemon/daemon.js";
 import { runDemo } from "../demo/demo.js";
-import { createLogger } from "../log.js";
-import { hasChanges, renderJson, renderText } from "../plan/render.js";
+import { createLogger as newLogger } from "../log.js";
+import { hasChanges, refusedAdoptions, renderJson, renderText } from "../plan/render.js";
+import { onInterrupt, SIGNAL_EXIT } from "./interrupt.js";
+import { logWarningsTo } from "./process-warnings.js";
 import { runProbeCommand } from "./probe-command.js";
 import { UsageError } from "./usage-error.js";
 import { normalizeName } from "../util/names.js";
+
+/** A command's logger, which also takes the process warnings from then on (stderr: JSON lines only). */
+function createLogger(level: string) {
+  const logger = newLogger(level);
+  logWarningsTo(logger);
+  return logger;
+}
 
 export const EXIT = { ok: 0, failure: 1, changesPending: 2, usage: 64, config: 78 } as const;
 
@@ -63,27 +72,40 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     const logger = createLogger(globals().logLevel);
     const runtime = createRuntime(config, logger, { env });
-    const ac = new AbortController();
-    const stop = () => ac.abort(new Error("interrupted"));
-    process.once("SIGINT", stop).once("SIGTERM", stop);
+    const interrupt = onInterrupt();
     try {
-      const report = await runCycle(runtime, {
-        dryRun: flags.dryRun,
-        force: flags.force ?? false,
-        adopt: mode === "adopt",
-        ...(flags.pool ? { pools: flags.pool.map(normalizeName) } : {}),
-        signal: ac.signal,
-      });
+      let report;
+      try {
+        report = await runCycle(runtime, {
+          dryRun: flags.dryRun,
+          force: flags.force ?? false,
+          adopt: mode === "adopt",
+          ...(flags.pool ? { pools: flags.pool.map(normalizeName) } : {}),
+          signal: interrupt.signal,
+        });
+      } catch (err) {
+        const signal = interrupt.received();
+        if (signal === undefined) throw err;
+        logger.warn({ signal }, "interrupted before planning finished; nothing was written");
+        return SIGNAL_EXIT[signal];
+      }
       process.stdout.write(
         globals().output === "json"
           ? renderJson(report, { controllerId: config.controllerId, mode })
           : renderText(report, { color: process.stdout.isTTY === true && !env.NO_COLOR }),
       );
+      // Interrupted while applying: the report says what was written before the work stopped.
+      const signal = interrupt.received();
+      if (signal !== undefined) {
+        logger.warn({ signal }, "interrupted; stopped before the cycle's remaining work");
+        return SIGNAL_EXIT[signal];
+      }
       if (report.results.some((r) => r.error)) return EXIT.failure;
+      if (mode === "adopt" && refusedAdoptions(report).length > 0) return EXIT.failure;
       if (flags.detailedExitcode && hasChanges(report)) return EXIT.changesPending;
       return EXIT.ok;
     } finally {
-      process.off("SIGINT", stop).off("SIGTERM", stop);
+      interrupt.dispose();
       await runtime.close();
     }
   };

@@ -8,6 +8,7 @@ import { probedAddresses } from "../health/probe-round.js";
 import { createProbeRunner, formatObservation, parseProbeUrl, ProbeUrlError } from "../probes/index.js";
 import type { CheckSpec, Observation, ProbeTarget } from "../probes/types.js";
 import { normalizeName } from "../util/names.js";
+import { onInterrupt, SIGNAL_EXIT } from "./interrupt.js";
 import { UsageError } from "./usage-error.js";
 
 export interface ProbeFlags {
@@ -70,15 +71,20 @@ export async function runProbeCommand(targetText: string, flags: ProbeFlags, ctx
     }
   }
   const run = createProbeRunner({ concurrency: 16 });
-  const ac = new AbortController();
-  const stop = () => ac.abort(new Error("interrupted"));
-  process.once("SIGINT", stop);
+  const interrupt = onInterrupt();
   let results: Observation[];
   try {
-    results = await Promise.all(jobs.map((j) => run(j.target, j.check, ac.signal)));
+    results = await Promise.all(jobs.map((j) => run(j.target, j.check, interrupt.signal)));
+  } catch (err) {
+    const signal = interrupt.received();
+    if (signal !== undefined) return SIGNAL_EXIT[signal];
+    throw err;
   } finally {
-    process.off("SIGINT", stop);
+    interrupt.dispose();
   }
+  // An interrupted handshake is no verdict on the host: exit as stopped, print nothing.
+  const signal = interrupt.received();
+  if (signal !== undefined) return SIGNAL_EXIT[signal];
   if (ctx.output === "json") {
     out.write(
       JSON.stringify(

@@ -13,7 +13,7 @@ import { BUILTIN_CHECKS } from "../probes/builtin-checks.js";
 import type { MemberSpec, PoolSpec, SafetySpec } from "../model.js";
 import { canonicalIp, ipFamily } from "../util/ip.js";
 import { invalidNameReason, normalizeName } from "../util/names.js";
-import { BUILTIN_CHECK_NAMES, configSchema, TTL_MAX, TTL_MIN, type ProviderConfig, type RawConfig } from "./schema.js";
+import { BUILTIN_CHECK_NAMES, checkProviderBlock, configSchema, TTL_MAX, TTL_MIN, type ProviderConfig, type RawConfig } from "./schema.js";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -63,12 +63,25 @@ export function parseConfig(text: string, options: LoadOptions & { source?: stri
     throw new ConfigError(doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`), source);
   }
   const problems: string[] = [];
-  const data = substituteEnv(doc.toJS(), [], options.env ?? process.env, problems);
+  const env = options.env ?? process.env;
+  const refs: EnvRefs = { byPath: new Map(), unset: new Set() };
+  const data = substituteEnv(doc.toJS(), [], env, problems, refs);
   const parsed = configSchema.safeParse(data);
-  if (!parsed.success) throw new ConfigError([...problems, ...parsed.error.issues.map(formatIssue)], source);
   const baseDir = source ? dirname(resolve(source)) : process.cwd();
   const readFile = options.readFile ?? ((p: string) => readFileSync(resolve(baseDir, p), "utf8"));
-  const config = resolveConfig(parsed.data, problems, readFile, source);
+  if (!parsed.success) {
+    // The rules beyond the schema (TTL window, addresses, references) are checked too, on what
+    // did parse, so that fixing the reported keys does not reveal a second round of problems.
+    // A variable reported unset is not reported again as the empty value it left.
+    const issues = parsed.error.issues.filter((i) => !refs.unset.has(formatPath(i.path)));
+    const structural = issues.map((i) => formatIssue(i, refs, data));
+    const semantic: string[] = [];
+    resolveConfig(salvage(data, parsed.error.issues), semantic, readFile, env, source);
+    const places = parsed.error.issues.flatMap(issuePlaces);
+    const fresh = semantic.filter((p) => !places.some((place) => isAtOrUnder(p, place)));
+    throw new ConfigError([...problems, ...structural, ...fresh], source);
+  }
+  const config = resolveConfig(parsed.data, problems, readFile, env, source);
   // File paths in provider blocks are relative to the config file's folder.
   for (const block of Object.values(config.providers)) {
     if (block.type === "zonefile") block.path = resolve(baseDir, block.path);
@@ -77,8 +90,14 @@ export function parseConfig(text: string, options: LoadOptions & { source?: stri
   return config;
 }
 
+/** Where `${VAR}` references were resolved: names by formatted path, and paths of unset ones. */
+interface EnvRefs {
+  readonly byPath: Map<string, string[]>;
+  readonly unset: Set<string>;
+}
+
 /** `${NAME}` in any string becomes the environment variable; `$${` is a literal `${`. */
-function substituteEnv(value: unknown, path: (string | number)[], env: LoadOptions["env"] & object, problems: string[]): unknown {
+function substituteEnv(value: unknown, path: (string | number)[], env: LoadOptions["env"] & object, problems: string[], refs: EnvRefs): unknown {
   if (typeof value === "string") {
     return value.replace(/\$(\$)?\{([^}]*)\}/g, (whole, escaped: string | undefined, name: string) => {
       if (escaped) return whole.slice(1);
@@ -86,18 +105,21 @@ function substituteEnv(value: unknown, path: (string | number)[], env: LoadOptio
         problems.push(`${formatPath(path)}: ${whole} is not an environment reference (\${NAME}: letters, digits, _); write $${"$"}{ for a literal`);
         return whole;
       }
+      const where = formatPath(path);
+      refs.byPath.set(where, [...(refs.byPath.get(where) ?? []), name]);
       const v = env[name];
       if (v === undefined) {
-        problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
+        problems.push(`${where}: environment variable ${name} is not set`);
+        refs.unset.add(where);
         return "";
       }
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, [...path, i], env, problems));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, [...path, i], env, problems, refs));
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...path, k], env, problems)]),
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...path, k], env, problems, refs)]),
     );
   }
   return value;
@@ -113,7 +135,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === "" ? "(top level)" : out;
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
+function formatIssue(issue: z.core.$ZodIssue, refs?: EnvRefs, data?: unknown): string {
   const where = formatPath(issue.path);
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join("\n  ");
@@ -121,10 +143,105 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
     return `${where}: is required`;
   }
+  // A value that is empty only because a variable it names is: say which (never the value).
+  const names = refs?.byPath.get(where);
+  const value = valueAt(data, issue.path);
+  if (names && typeof value === "string" && value.trim() === "") {
+    const after = `after ${names.map((n) => `\${${n}}`).join(", ")} ${names.length > 1 ? "were" : "was"} resolved`;
+    return issue.message.startsWith("is empty")
+      ? `${where}: is empty ${after}${issue.message.slice("is empty".length)}`
+      : `${where}: ${issue.message} (the value is empty ${after})`;
+  }
   return `${where}: ${issue.message}`;
 }
 
-function resolveConfig(raw: RawConfig, problems: string[], readFile: (p: string) => string, source?: string): Config {
+/**
+ * What of a config that failed the schema can still be checked for meaning: unknown keys and
+ * values the schema rejected are dropped (so defaults apply), then each section, pool, provider
+ * and check is parsed on its own and kept if it passes. A provider or check that still fails is
+ * kept as a stand-in, so that the pools referring to it are not reported as naming nothing; a
+ * pool that still fails is left out, keeping the other pools at their own index.
+ */
+function salvage(data: unknown, issues: readonly z.core.$ZodIssue[]): RawConfig {
+  const root: Record<string, unknown> = isObject(data) ? structuredClone(data) : {};
+  for (const issue of issues) {
+    const parent = valueAt(root, issue.path.slice(0, -1));
+    const last = issue.path[issue.path.length - 1];
+    if (issue.code === "unrecognized_keys") {
+      const at = valueAt(root, issue.path);
+      if (isObject(at)) for (const k of issue.keys) delete at[k];
+    } else if (typeof last === "string" && isObject(parent)) {
+      delete parent[last];
+    }
+  }
+  const shape = configSchema.shape;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
+    const value = root[key];
+    if (key === "pools") {
+      // Holes keep each pool at its index: resolveConfig's forEach skips them.
+      const pools: unknown[] = [];
+      if (Array.isArray(value)) {
+        value.forEach((p, i) => {
+          const one = shape.pools.safeParse([p]);
+          if (one.success) pools[i] = one.data[0];
+        });
+      }
+      out.pools = pools;
+    } else if (key === "providers" || key === "checks") {
+      const entries: Record<string, unknown> = {};
+      for (const [name, block] of Object.entries(isObject(value) ? value : {})) {
+        const one = shape[key].safeParse({ [name]: block });
+        if (one.success) entries[name] = (one.data as Record<string, unknown>)[name];
+        else if (key === "providers") {
+          const standIn = { type: isObject(block) ? block.type : undefined };
+          standIns.add(standIn);
+          entries[name] = standIn;
+        }
+        else entries[name] = { module: BUILTIN_CHECK_NAMES[0] };
+      }
+      out[key] = entries;
+    } else {
+      const one = shape[key].safeParse(value);
+      const fallback = shape[key].safeParse(undefined);
+      out[key] = one.success ? one.data : fallback.success ? fallback.data : "";
+    }
+  }
+  return out as RawConfig;
+}
+
+/** The formatted places a schema issue names (an unknown-keys issue names each key). */
+function issuePlaces(issue: z.core.$ZodIssue): string[] {
+  return issue.code === "unrecognized_keys" ? issue.keys.map((k) => formatPath([...issue.path, k])) : [formatPath(issue.path)];
+}
+
+/** True when a `path: message` problem is about `place` or something inside it. */
+function isAtOrUnder(problem: string, place: string): boolean {
+  const path = problem.slice(0, problem.indexOf(":"));
+  return path === place || path.startsWith(`${place}.`) || path.startsWith(`${place}[`);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let at = root;
+  for (const p of path) {
+    if (at === null || typeof at !== "object") return undefined;
+    at = (at as Record<PropertyKey, unknown>)[p];
+  }
+  return at;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Provider blocks salvage() put in for ones that failed the schema: not checked further. */
+const standIns = new WeakSet<object>();
+
+function resolveConfig(
+  raw: RawConfig,
+  problems: string[],
+  readFile: (p: string) => string,
+  env: Readonly<Record<string, string | undefined>>,
+  source?: string,
+): Config {
   if (!validateCron(raw.schedule)) problems.push(`schedule: ${JSON.stringify(raw.schedule)} is not a valid cron expression`);
   const defaultTtlOk = checkTtl(raw.defaults.ttl, "defaults.ttl", problems);
 
@@ -250,6 +367,15 @@ function resolveConfig(raw: RawConfig, problems: string[], readFile: (p: string)
       recordStyle: p.recordStyle ?? "simple",
     });
   });
+
+  // A provider block that cannot work (no token, pools outside its zone) is a config error too.
+  for (const [name, block] of Object.entries(raw.providers)) {
+    if (standIns.has(block)) continue;
+    const using = pools.filter((p) => p.provider === name).map((p) => p.name);
+    for (const problem of checkProviderBlock(block, { env, pools: using })) {
+      problems.push(`${formatPath(["providers", name, ...problem.path])}: ${problem.message}`);
+    }
+  }
 
   const listen = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(raw.daemon.listen);
   if (raw.daemon.listen !== "" && (!listen || Number(listen[2]) > 65535)) {

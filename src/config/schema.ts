@@ -5,10 +5,11 @@
  * validate.ts so their messages can name the place in the operator's words.
  */
 import { z } from "zod";
-import { cloudflareConfigSchema } from "../../providers/cloudflare/config.js";
+import type { BlockCheckContext, BlockProblem } from "../../providers/block-check.js";
+import { checkCloudflareBlock, cloudflareConfigSchema } from "../../providers/cloudflare/config.js";
 import { memoryConfigSchema } from "../../providers/memory/config.js";
-import { route53ConfigSchema } from "../../providers/route53/config.js";
-import { zonefileConfigSchema } from "../../providers/zonefile/config.js";
+import { checkRoute53Block, route53ConfigSchema } from "../../providers/route53/config.js";
+import { checkZonefileBlock, zonefileConfigSchema } from "../../providers/zonefile/config.js";
 
 export const TTL_MIN = 300;
 export const TTL_MAX = 900;
@@ -91,6 +92,20 @@ export const providerSchema = z.discriminatedUnion("type", [
   cloudflareConfigSchema,
   memoryConfigSchema,
 ]);
+
+/** A provider block's rules beyond its schema (providers/block-check.ts), run by the loader. */
+export function checkProviderBlock(block: z.output<typeof providerSchema>, ctx: BlockCheckContext): BlockProblem[] {
+  switch (block.type) {
+    case "zonefile":
+      return checkZonefileBlock(block, ctx);
+    case "route53":
+      return checkRoute53Block(block, ctx);
+    case "cloudflare":
+      return checkCloudflareBlock(block, ctx);
+    default:
+      return [];
+  }
+}
 
 export const configSchema = z
   .strictObject({

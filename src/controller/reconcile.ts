@@ -7,7 +7,7 @@
 import type { ApplyResult, MinimalLogger, Provider, RRset, RRsetChange, RRsetKey } from "../../providers/types.js";
 import { isConflict, isTransient, keyOf, writtenBefore } from "../../providers/types.js";
 import { addressKey } from "../health/probe-round.js";
-import type { HealthView, PoolPlan, PoolSpec } from "../model.js";
+import type { Action, HealthView, HeldAction, PoolPlan, PoolSpec } from "../model.js";
 import { markerName, markerOwner, markerValue } from "../ownership.js";
 import { guardPool } from "../plan/guard.js";
 import { markerChange, materialize } from "../plan/materialize.js";
@@ -76,29 +76,26 @@ export function planRound(opts: Omit<ReconcileOptions, "provider" | "signal" | "
     };
     const actions = planPool(pool, current, opts.health);
     let marker = current.marker;
-    const adoptActions = [];
+    const adoptActions: Action[] = [];
+    /** An adoption the ownership rule refused: held like any other action, so it is printed and fails `adopt`. */
+    const refused: HeldAction[] = [];
     if (opts.adopt && markerOwner(marker) !== opts.controllerId) {
       const owner = markerOwner(marker);
-      if (owner !== undefined && !opts.force) {
-        plans.push({
-          pool: pool.name,
-          provider: opts.providerName,
-          current,
-          actions: [],
-          held: [],
-          alarms: [`${markerName(pool.name)} names controller ${owner}; adopt does not take a pool from another controller (remove that marker first, or use --force)`],
-        });
-        continue;
-      }
-      changes.push(markerChange(pool, marker, opts.controllerId));
-      adoptActions.push({
+      const adopt: Action = {
         pool: pool.name,
-        type: "TXT" as const,
-        kind: "adopt" as const,
+        type: "TXT",
+        kind: "adopt",
         reason: `write ${markerName(pool.name)} TXT so controller ${opts.controllerId} manages this pool`,
-      });
-      // Plan the rest as if adopted: the marker is written in the same batch.
-      marker = { name: markerName(pool.name), type: "TXT", ttl: pool.ttl, values: [markerValue(opts.controllerId)] };
+      };
+      if (owner !== undefined && !opts.force) {
+        const why = `${markerName(pool.name)} names controller ${owner}; adopt does not take a pool from another controller (remove that marker first, or use --force)`;
+        refused.push({ action: adopt, rule: "ownership", why });
+      } else {
+        changes.push(markerChange(pool, marker, opts.controllerId));
+        adoptActions.push(adopt);
+        // Plan the rest as if adopted: the marker is written in the same batch.
+        marker = { name: markerName(pool.name), type: "TXT", ttl: pool.ttl, values: [markerValue(opts.controllerId)] };
+      }
     }
     const guarded = guardPool(pool, { ...current, marker }, actions, opts.health, {
       controllerId: opts.controllerId,
@@ -120,7 +117,7 @@ export function planRound(opts: Omit<ReconcileOptions, "provider" | "signal" | "
       provider: opts.providerName,
       current,
       actions: [...adoptActions, ...guarded.allowed],
-      held: guarded.held,
+      held: [...refused, ...guarded.held],
       alarms,
     });
   }

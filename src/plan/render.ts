@@ -36,6 +36,10 @@ export function summarize(report: CycleReport): Summary {
 /** True when the plan would change DNS (held changes do not count). */
 export const hasChanges = (report: CycleReport): boolean => plansOf(report).some((p) => p.actions.length > 0);
 
+/** Adoptions a safety rule refused (another controller's marker): `adopt` did not do its job. */
+export const refusedAdoptions = (report: CycleReport): HeldAction[] =>
+  plansOf(report).flatMap((p) => p.held.filter((h) => h.action.kind === "adopt"));
+
 const plansOf = (report: CycleReport): PoolPlan[] => report.results.flatMap((r) => r.plans);
 
 const SIGN: Record<ActionKind, string> = { remove: "-", reinstate: "+", takeover: "~", restore: "~", ttl: "~", repair: "~", adopt: "+" };
@@ -58,6 +62,9 @@ function describe(a: Action): string {
       return "adopt (write ownership marker)";
   }
 }
+
+/** A held action's line has room for the rule's words only; a repair also says what drifted. */
+const describeHeld = (a: Action): string => (a.kind === "repair" ? `repair (drift: ${a.reason})` : describe(a));
 
 export interface TextOptions {
   readonly color: boolean;
@@ -87,7 +94,7 @@ export function renderText(report: CycleReport, options: TextOptions = { color: 
         const line = `  ${SIGN[a.kind]} ${a.type.padEnd(4)} ${describe(a)}: ${a.reason}`;
         lines.push(a.kind === "remove" ? c.red(line) : a.kind === "reinstate" || a.kind === "adopt" ? c.green(line) : c.yellow(line));
       }
-      for (const h of plan.held) lines.push(c.magenta(`  ! ${h.action.type.padEnd(4)} ${describe(h.action)} held by ${h.rule}: ${h.why}`));
+      for (const h of plan.held) lines.push(c.magenta(`  ! ${h.action.type.padEnd(4)} ${describeHeld(h.action)} held by ${h.rule}: ${h.why}`));
       for (const alarm of plan.alarms) lines.push(c.red(`  alarm: ${alarm}`));
       if (plan.actions.length === 0 && plan.held.length === 0) lines.push(c.dim("  no changes"));
       lines.push("");

@@ -1,7 +1,7 @@
-import { setMaxListeners } from "node:events";
 import { abortedObservation } from "./dialogue.js";
 import { probeImap } from "./imap.js";
 import { probePop3 } from "./pop3.js";
+import { SignalFanOut } from "./signal-fan-out.js";
 import { probeSmtp } from "./smtp.js";
 import type { CheckSpec, Observation, Prober, ProbeTarget, Protocol } from "./types.js";
 
@@ -37,7 +37,7 @@ export function createProbeRunner(options: ProbeRunnerOptions): ProbeRunner {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError(`Expected concurrency to be a positive integer, got ${concurrency}`);
   }
-  const widened = new WeakSet<AbortSignal>();
+  const fanOut = new SignalFanOut();
   let running = 0;
   const waiting: Array<() => void> = [];
 
@@ -68,18 +68,19 @@ export function createProbeRunner(options: ProbeRunnerOptions): ProbeRunner {
     else running--;
   };
 
-  return async (target, check, signal) => {
-    // Every queued and running probe listens to the one cycle signal (and removes its listener
-    // when done): thousands at once is expected, not a leak, so lift Node's warning threshold.
-    if (!widened.has(signal)) {
-      setMaxListeners(0, signal);
-      widened.add(signal);
-    }
-    if (!(await acquire(signal))) return abortedObservation();
+  return async (target, check, cycleSignal) => {
+    // Each probe listens to a signal of its own, so the cycle's signal carries one listener
+    // from this runner however many probes are queued or running (signal-fan-out.ts).
+    const own = fanOut.child(cycleSignal);
     try {
-      return await table[check.protocol](target, check, signal, { now });
+      if (!(await acquire(own.signal))) return abortedObservation();
+      try {
+        return await table[check.protocol](target, check, own.signal, { now });
+      } finally {
+        release();
+      }
     } finally {
-      release();
+      own.done();
     }
   };
 }

@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -168,6 +169,18 @@ describe("mailpool adopt", () => {
     expect(r.stdout).toContain("adopt (write ownership marker)");
     expect(await readFile(zonePath(), "utf8")).toMatch(/_mailpool\.smtp\.example\.com\.\s+300\s+IN\s+TXT\s+"mailpool owner=ci"/);
   });
+
+  it("exits 1 and prints the holding rule when another controller owns the pool", async () => {
+    await writeFile(zonePath(), ZONE().replace('"mailpool owner=ci"', '"mailpool owner=someone-else"'));
+    const before = await readFile(zonePath());
+    const r = await cli(["adopt", "-c", configPath()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "! TXT  adopt (write ownership marker) held by ownership: _mailpool.smtp.example.com names controller someone-else; adopt does not take a pool from another controller",
+    );
+    expect(r.stdout).toContain("1 held");
+    expect(await readFile(zonePath())).toEqual(before);
+  });
 });
 
 describe("config errors", () => {
@@ -189,6 +202,26 @@ describe("config errors", () => {
     const missing = await cli(["validate", "-c", join(dir, "nope.yaml")]);
     expect(missing.code).toBe(78);
     expect(missing.stderr).toContain("cannot read");
+  });
+
+  it("a Cloudflare block without a token is a config error for validate and plan alike", async () => {
+    await writeFile(
+      configPath(),
+      configText().replace("  zone: { type: zonefile, path: zone.db }", '  zone: { type: cloudflare, zoneName: example.com, apiToken: "${CF_API_TOKEN}" }'),
+    );
+    for (const command of ["validate", "plan"]) {
+      const r = await cli([command, "-c", configPath()], { CF_API_TOKEN: "" });
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain("providers.zone.apiToken: is empty after ${CF_API_TOKEN} was resolved");
+      expect(r.stdout).toBe("");
+    }
+    // No apiToken key: the token would come from CLOUDFLARE_API_TOKEN, which is empty here.
+    await writeFile(configPath(), configText().replace("  zone: { type: zonefile, path: zone.db }", "  zone: { type: cloudflare, zoneName: example.com }"));
+    for (const command of ["validate", "plan"]) {
+      const r = await cli([command, "-c", configPath()], { CLOUDFLARE_API_TOKEN: "" });
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain("providers.zone.apiToken: no Cloudflare API token");
+    }
   });
 
   it("usage errors exit 64", async () => {
@@ -275,6 +308,104 @@ describe("mailpool run (daemon) and SIGHUP", () => {
     } finally {
       child.kill("SIGKILL");
     }
+  });
+});
+
+describe("one-shot commands and the process around them", () => {
+  /** A server that accepts and never greets: a probe against it waits until its deadline. */
+  let silent: Server;
+  let silentPort = 0;
+  const accepted: Socket[] = [];
+  beforeAll(async () => {
+    silent = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((r) => silent.listen(0, HOSTS[0], r));
+    silentPort = (silent.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    for (const s of accepted) s.destroy();
+    await new Promise((r) => silent.close(r));
+  });
+
+  /** The CLI with its probes hanging on the silent server; resolves once a probe is connected. */
+  async function startHanging(args: string[]) {
+    await writeFile(configPath(), configText().replace(`port: ${port},`, `port: ${silentPort},`).replace("timeoutMs: 2000", "timeoutMs: 60000"));
+    const seen = accepted.length;
+    const child = spawn(process.execPath, [BIN, ...args, "-c", configPath()], { env: { ...process.env, NO_COLOR: "1" } });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on("exit", (code, signal) => r({ code, signal })));
+    await waitFor(() => (accepted.length > seen ? true : undefined));
+    return { child, exited, stderr: () => stderr, stdout: () => stdout };
+  }
+
+  const jsonLinesOnly = (text: string) => {
+    for (const line of text.split("\n").filter((l) => l !== "")) expect(() => JSON.parse(line), line).not.toThrow();
+  };
+
+  it("plan interrupted by SIGINT exits 130 and writes nothing", async () => {
+    const before = await readFile(zonePath());
+    const run = await startHanging(["plan"]);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toEqual({ code: 130, signal: null });
+    jsonLinesOnly(run.stderr());
+    expect(run.stderr()).toContain('"signal":"SIGINT"');
+    expect(await readFile(zonePath())).toEqual(before);
+  });
+
+  it("apply interrupted by SIGTERM while probing exits 143 and writes nothing", async () => {
+    const before = await readFile(zonePath());
+    const run = await startHanging(["apply"]);
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toEqual({ code: 143, signal: null });
+    jsonLinesOnly(run.stderr());
+    expect(await readFile(zonePath())).toEqual(before);
+    expect(existsSync(`${zonePath()}.lock`)).toBe(false);
+  });
+
+  it("apply interrupted by SIGTERM during the reload exits 143, says what it wrote, and leaves the reload pending", async () => {
+    const started = join(dir, "reload-started");
+    await writeFile(
+      configPath(),
+      configText().replace("zone: { type: zonefile, path: zone.db }", `zone: { type: zonefile, path: zone.db, reloadCommand: ["sh", "-c", "touch '${started}'; exec sleep 60"] }`),
+    );
+    await listeners[1]!.stop();
+    const child = spawn(process.execPath, [BIN, "apply", "-c", configPath()], { env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    await waitFor(() => (existsSync(started) ? true : undefined));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(stdout).toContain(`- A    remove ${HOSTS[1]}`);
+    expect(stdout).toMatch(/applied 1 RRset change\(s\)/);
+    expect((await poolLines()).join("\n")).not.toContain(HOSTS[1]);
+    expect(existsSync(`${zonePath()}.lock`)).toBe(false);
+    expect(existsSync(`${zonePath()}.reload-pending`)).toBe(true); // the next run reloads
+    jsonLinesOnly(stderr);
+  });
+
+  it("probe interrupted by SIGINT exits 130", async () => {
+    const seen = accepted.length;
+    const child = spawn(process.execPath, [BIN, "probe", `smtp://${HOSTS[0]}:${silentPort}`, "--timeout", "60000"]);
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    await waitFor(() => (accepted.length > seen ? true : undefined));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+  });
+
+  it("ends quietly when the reader of its output has gone (`mailpool plan | head -1`)", async () => {
+    const child = spawn(process.execPath, [BIN, "plan", "-c", configPath()], { env: { ...process.env, NO_COLOR: "1" } });
+    // The reader closes its end before the plan is printed, as `head -1` does after its line.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });
 

@@ -19,7 +19,8 @@ function problemsOf(fn: () => unknown): string[] {
 
 describe("config loading", () => {
   it("accepts config/example.yaml, which documents every key", () => {
-    const config = loadConfigFile(join(ROOT, "config/example.yaml"), { env: {} });
+    // Its Cloudflare block takes the token from CLOUDFLARE_API_TOKEN, as documented there.
+    const config = loadConfigFile(join(ROOT, "config/example.yaml"), { env: { CLOUDFLARE_API_TOKEN: "token-from-env" } });
     expect(config.controllerId).toBe("mx-east-1");
     const smtp = config.pools.find((p) => p.name === "smtp.example.com")!;
     expect(smtp.members.map((m) => m.address)).toEqual(["192.0.2.10", "192.0.2.11", "2001:db8::10"]);
@@ -69,6 +70,90 @@ pools:
       'pools[0].checks[0]: "nope" is neither a built-in check nor defined under checks',
       'pools[0].members[0].address: "x" is not an IP address',
     ]);
+  });
+
+  // pools[0] names a provider and a check that fail the schema: no "not defined" on top of that.
+  it("reports unknown keys, schema errors and the rules beyond the schema in one pass", () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        `controllerId: t
+defaults_typo: 1
+providers:
+  zone: { type: zonefile, path: zone.db, lockTimeoutMs: -1 }
+  m: { type: memory }
+checks:
+  mx: { module: smtp, port: 70000 }
+pools:
+  - { name: smtp.example.com, provider: zone, ttl: 60, checks: [mx], members: [{ address: x }], colour: blue }
+  - { name: imap.example.com, provider: m, rise: 0, ttl: 1000, checks: [imap], members: [{ address: 192.0.2.1, standby: 2001:db8::1 }] }
+  - { name: pop.example.com, provider: nowhere, checks: [pop3], members: [{ address: 192.0.2.9 }] }`,
+        { env: {} },
+      ),
+    );
+    expect(problems).toEqual([
+      "providers.zone.lockTimeoutMs: Too small: expected number to be >=0",
+      "checks.mx.port: Too big: expected number to be <=65535",
+      "pools[0].colour: unknown key",
+      "pools[1].rise: Too small: expected number to be >=1",
+      "defaults_typo: unknown key",
+      // … and, in the same pass, what only the loader's rules see:
+      expect.stringMatching(/^pools\[0\]\.ttl: 60 is outside 300–900/),
+      'pools[0].members[0].address: "x" is not an IP address',
+      expect.stringMatching(/^pools\[1\]\.ttl: 1000 is outside 300–900/),
+      "pools[1].members[0].standby: 2001:db8::1 is IPv6 but the member is IPv4; a standby takes the member's place in the same RRset",
+      'pools[2].provider: "nowhere" is not defined under providers (known: zone, m)',
+    ]);
+  });
+
+  describe("a provider block that cannot work", () => {
+    const withProvider = (block: string, pool = "smtp.example.com") => `controllerId: t
+providers:
+  p: ${block}
+pools:
+  - { name: ${pool}, provider: p, checks: [smtp], members: [{ address: 192.0.2.1 }] }`;
+
+    it("says which variable left a Cloudflare token empty, without its value", () => {
+      for (const value of ["", "  "]) {
+        const problems = problemsOf(() => parseConfig(withProvider('{ type: cloudflare, zoneName: example.com, apiToken: "${CF_API_TOKEN}" }'), { env: { CF_API_TOKEN: value } }));
+        expect(problems).toEqual(["providers.p.apiToken: is empty after ${CF_API_TOKEN} was resolved: give an API token with Zone.DNS:Edit on the zone"]);
+      }
+    });
+
+    it("reports an unset variable once, not again as the empty value it leaves", () => {
+      const problems = problemsOf(() => parseConfig(withProvider('{ type: cloudflare, zoneName: example.com, apiToken: "${CF_API_TOKEN}" }'), { env: {} }));
+      expect(problems).toEqual(["providers.p.apiToken: environment variable CF_API_TOKEN is not set"]);
+    });
+
+    it("takes a Cloudflare token left to CLOUDFLARE_API_TOKEN only when that is set", () => {
+      const block = "{ type: cloudflare, zoneId: 023e105f4ecef8ad9ca31a8372d0c353 }";
+      expect(problemsOf(() => parseConfig(withProvider(block), { env: { CLOUDFLARE_API_TOKEN: " " } }))).toEqual([
+        expect.stringMatching(/^providers\.p\.apiToken: no Cloudflare API token: /),
+      ]);
+      expect(parseConfig(withProvider(block), { env: { CLOUDFLARE_API_TOKEN: "t0ken" } }).providers.p).toMatchObject({ type: "cloudflare" });
+    });
+
+    it("rejects an empty Route 53 region or zone id, naming the variable", () => {
+      const problems = problemsOf(() =>
+        parseConfig(withProvider('{ type: route53, hostedZoneId: "${ZONE}", region: "${REGION}" }'), { env: { ZONE: "", REGION: "" } }),
+      );
+      expect(problems).toEqual([
+        "providers.p.hostedZoneId: is empty after ${ZONE} was resolved: give the hosted zone id, e.g. Z0123456789ABCDEFGHIJ",
+        "providers.p.region: is empty after ${REGION} was resolved: give an AWS region such as us-east-1, or leave the key out",
+      ]);
+    });
+
+    it("rejects pools outside the zone a block names, and takes a one-label private zone", () => {
+      expect(problemsOf(() => parseConfig(withProvider("{ type: route53, zoneName: Example.COM. }", "smtp.example.net"), { env: {} }))).toEqual([
+        "providers.p.zoneName: pool(s) smtp.example.net are not inside hosted zone example.com; each zone needs its own provider block",
+      ]);
+      expect(parseConfig(withProvider("{ type: route53, zoneName: corp, privateZone: true }", "smtp.corp"), { env: {} }).pools).toHaveLength(1);
+    });
+
+    it("rejects an empty zone-file path", () => {
+      expect(problemsOf(() => parseConfig(withProvider('{ type: zonefile, path: "${ZONE_FILE}" }'), { env: { ZONE_FILE: "" } }))).toEqual([
+        "providers.p.path: is empty after ${ZONE_FILE} was resolved: give the path of the zone file",
+      ]);
+    });
   });
 
   const invalid = readdirSync(FIXTURES).filter((f) => f.startsWith("invalid-"));

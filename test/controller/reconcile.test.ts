@@ -96,6 +96,8 @@ describe("reconcileProvider", () => {
   it("adopt refuses a pool another controller owns, unless forced", async () => {
     const p = seeded(undefined, "other");
     const r = await run(p, { adopt: true });
+    expect(r.plans[0]!.actions).toEqual([]);
+    expect(r.plans[0]!.held[0]).toMatchObject({ rule: "ownership", action: { kind: "adopt", type: "TXT" }, why: expect.stringContaining("names controller other") });
     expect(r.plans[0]!.alarms[0]).toContain("names controller other");
     expect(p.applyCalls).toBe(0);
     const forced = await run(p, { adopt: true, force: true });

@@ -1,4 +1,6 @@
+import { getEventListeners, getMaxListeners } from "node:events";
 import { describe, expect, it } from "vitest";
+import type { Observation } from "../../src/probes/types.js";
 import { createProbeRunner } from "../../src/probes/index.js";
 import { checkFor, listen, never, targetOf, until } from "./helpers.js";
 
@@ -27,6 +29,26 @@ describe("createProbeRunner", () => {
     expect((await third).ok).toBe(true);
     expect(l.connections).toBe(2);
     expect(l.peak).toBe(1);
+  });
+
+  it("keeps one listener on the caller's signal however many probes share it, and does not lift its limit", async () => {
+    const ac = new AbortController();
+    const running: AbortSignal[] = [];
+    const hang = async (_t: unknown, _c: unknown, signal: AbortSignal): Promise<Observation> => {
+      running.push(signal);
+      // What a dialogue does: listen to its own signal until the probe ends.
+      return new Promise((resolve) => signal.addEventListener("abort", () => resolve({ ok: false, reason: "aborted", latencyMs: 0, phases: [], warnings: [] }), { once: true }));
+    };
+    const run = createProbeRunner({ concurrency: 8, probers: { smtp: hang, imap: hang, pop3: hang } });
+    const probes = Array.from({ length: 50 }, () => run({ host: "127.0.0.1", port: 1 }, checkFor("smtp", "none"), ac.signal));
+    await until(() => running.length === 8, "eight running probes");
+    // 8 running and 42 queued probes: Node warns above 10 listeners on one signal.
+    expect(getEventListeners(ac.signal, "abort")).toHaveLength(1);
+    expect(getMaxListeners(ac.signal)).toBe(10);
+    ac.abort(new Error("cycle over"));
+    const results = await Promise.all(probes);
+    expect(results.every((r) => !r.ok && r.reason === "aborted")).toBe(true);
+    expect(running).toHaveLength(8); // the queued ones never ran
   });
 
   it("passes its clock to the probers", async () => {
