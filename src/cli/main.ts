@@ -12,6 +12,7 @@ import { runDaemon } from "../daemon/daemon.js";
 import { runDemo } from "../demo/demo.js";
 import { createLogger } from "../log.js";
 import { hasChanges, renderJson, renderText } from "../plan/render.js";
+import { runLintCommand } from "../lint/lint-command.js";
 import { runProbeCommand } from "./probe-command.js";
 import { UsageError } from "./usage-error.js";
 import { normalizeName } from "../util/names.js";
@@ -161,6 +162,36 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     });
 
   program
+    .command("lint")
+    .description("audit a mail domain's DNS (MX, fallback, service names, SRV, TTLs, name servers, reverse DNS); with -c every configured domain and its pools")
+    .argument("[domain...]", "domains to lint (default with -c: the domains of the configured pools)")
+    .option("--resolver <host:port>", "recursive resolver to ask (default: the system's first)")
+    .option("--timeout <ms>", "deadline of one DNS query or SMTP step (default 3000)", (v) => parsePositiveInt(v, "--timeout"))
+    .option("--ns-port <port>", "port to ask the domain's own name servers on (default 53; for tests)", (v) => parsePort(v, "--ns-port"))
+    .option("--smtp-port <port>", "port of the RCPT check to fallback MX hosts (default 25; for tests)", (v) => parsePort(v, "--smtp-port"))
+    .option("--no-rcpt", "skip the SMTP RCPT check of fallback MX hosts")
+    .option("--query-budget <n>", "most DNS queries per domain (default 300)", (v) => parsePositiveInt(v, "--query-budget"))
+    .option("--concurrency <n>", "most DNS queries in flight (default 8)", (v) => parsePositiveInt(v, "--concurrency"))
+    .option("--ehlo-name <name>", "name sent in EHLO by the RCPT check")
+    .addOption(new Option("--fail-on <severity>", "exit 1 when a finding is at or above this severity").choices(["error", "warning", "info"]).default("error"))
+    .action(async (domains: string[], flags: Record<string, unknown>) => {
+      const configGiven = program.getOptionValueSource("config") !== "default" || env.MAILPOOL_CONFIG !== undefined;
+      const ac = new AbortController();
+      const stop = () => ac.abort(new Error("interrupted"));
+      process.once("SIGINT", stop).once("SIGTERM", stop);
+      try {
+        exitCode = await runLintCommand(domains, flags, {
+          output: globals().output,
+          ...(configGiven ? { loadConfig: load } : {}),
+          color: process.stdout.isTTY === true && !env.NO_COLOR,
+          signal: ac.signal,
+        });
+      } finally {
+        process.off("SIGINT", stop).off("SIGTERM", stop);
+      }
+    });
+
+  program
     .command("validate")
     .description("check the config file and exit (78 when invalid)")
     .action(() => {
@@ -203,6 +234,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     process.stderr.write(`mailpool: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.failure;
   }
+}
+
+function parsePort(v: string, name: string): number {
+  const n = parsePositiveInt(v, name);
+  if (n > 65535) throw new UsageError(`${name}: ${n} is above 65535`);
+  return n;
 }
 
 function parsePositiveInt(v: string, name: string): number {

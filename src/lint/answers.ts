@@ -2,6 +2,11 @@
 import { isIP } from "node:net";
 import type { DnsAnswer, HostObservation, Observations, Rr } from "./types.js";
 
+/** Client service names (RFC 2219 aliases) looked up under the domain. */
+export const SERVICE_LABELS = ["smtp", "submission", "imap", "pop", "pop3"] as const;
+/** RFC 6186 SRV owners looked up under the domain. */
+export const SRV_LABELS = ["_submission._tcp", "_imap._tcp", "_imaps._tcp", "_pop3s._tcp"] as const;
+
 const shown = (name: string): string => (name === "" ? "." : name);
 
 /** "MX example.com @127.0.0.1:53 (recursive): NOERROR aa, 10 mx1.example.com ttl 3600". */
