@@ -110,13 +110,16 @@ export async function gather(o: GatherOptions): Promise<Observations> {
     if (known) return known;
     const p = (async () => {
       const lookups = await Promise.all([lookup(name, "A"), lookup(name, "AAAA")]);
-      // A CNAME whose target is outside what the answer carried: follow it through the resolver.
+      // A CNAME whose target's records the answer did not carry: follow it (outside the zone, the resolver).
       const followed: DnsAnswer[] = [];
       for (const answer of lookups) {
         const chain = cnameChain({ name, lookups: [answer] });
         const last = chain.at(-1) ?? name;
-        if (chain.length > 1 && !answer.answers.some((r) => r.type === answer.type && r.name === last)) {
-          followed.push(await viaResolver(last, answer.type));
+        const carried = answer.answers.some((r) => r.type === answer.type && r.name === last);
+        // The zone's own server already answered for its own target: no such record there.
+        const settled = answer.aa === true && !answer.recursion && isInZone(last, domain);
+        if (chain.length > 1 && !carried && !settled) {
+          followed.push(await lookup(last, answer.type));
         }
       }
       return { name, lookups: [...lookups, ...followed] };

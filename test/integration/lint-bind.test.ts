@@ -237,7 +237,7 @@ describe("mailpool lint against BIND", () => {
     const [f] = findingsOf("mx-fallback-refuses.test");
     expect(f).toMatchObject({ severity: "error", subject: "mx-strict.offsite.test" });
     expect(f?.evidence[0]).toBe(
-      `SMTP ${MX.strict}:${smtpPort} (mx-strict.offsite.test): EHLO, MAIL FROM:<>, RCPT TO:<postmaster@mx-fallback-refuses.test> → 550 5.7.1 Relay access denied; RCPT TO:<postmaster@mx-fallback-refuses.test> refused: 550 5.7.1 Relay access denied`,
+      `SMTP ${MX.strict}:${smtpPort} (mx-strict.offsite.test): EHLO, MAIL FROM:<>, RCPT TO:<postmaster@mx-fallback-refuses.test> → 550 5.7.1 Relay access denied, RSET, QUIT (no DATA)`,
     );
     const seen = listeners.strict!.commands;
     expect(seen).toEqual(["EHLO lint.mailpool.test", "MAIL FROM:<>", "RCPT TO:<postmaster@mx-fallback-refuses.test>", "RSET", "QUIT"]);

@@ -43,7 +43,7 @@ describe("fallback MX rules", () => {
     expect(rest).toEqual([]);
     expect(f).toMatchObject({ id: "mx-fallback-refuses", severity: "error", subject: "mx.other.net" });
     expect(f?.evidence).toEqual([
-      "SMTP 198.51.100.25:25 (mx.other.net): EHLO, MAIL FROM:<>, RCPT TO:<postmaster@example.com> → 550 5.7.1 Relay access denied; RCPT TO:<postmaster@example.com> refused: 550 5.7.1 Relay access denied",
+      "SMTP 198.51.100.25:25 (mx.other.net): EHLO, MAIL FROM:<>, RCPT TO:<postmaster@example.com> → 550 5.7.1 Relay access denied, RSET, QUIT (no DATA)",
     ]);
   });
 

@@ -55,7 +55,10 @@ export function fallbackRules(obs: Observations): Finding[] {
     }
   }
   for (const r of obs.rcpt) {
-    const dialogue = `SMTP ${r.address}:${r.port} (${r.host}): EHLO, MAIL FROM:<>, RCPT TO:<${r.recipient}>${r.rcptReply ? ` → ${r.rcptReply}` : ""}; ${r.reason}`;
+    const dialogue =
+      r.rcptReply !== undefined
+        ? `SMTP ${r.address}:${r.port} (${r.host}): EHLO, MAIL FROM:<>, RCPT TO:<${r.recipient}> → ${r.rcptReply}, RSET, QUIT (no DATA)`
+        : `SMTP ${r.address}:${r.port} (${r.host}): ${r.reason}`;
     if (r.ok) continue;
     out.push(
       r.rcptReply !== undefined
