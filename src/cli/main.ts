@@ -166,7 +166,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .description("audit a mail domain's DNS (MX, fallback, service names, SRV, TTLs, name servers, reverse DNS); with -c every configured domain and its pools")
     .argument("[domain...]", "domains to lint (default with -c: the domains of the configured pools)")
     .option("--resolver <host:port>", "recursive resolver to ask (default: the system's first)")
-    .option("--timeout <ms>", "deadline of one DNS query or SMTP step (default 3000)", (v) => parsePositiveInt(v, "--timeout"))
+    .option("--timeout <ms>", "deadline of one DNS query (default 3000); the RCPT dialogue gets twice this", (v) => parsePositiveInt(v, "--timeout"))
     .option("--ns-port <port>", "port to ask the domain's own name servers on (default 53; for tests)", (v) => parsePort(v, "--ns-port"))
     .option("--smtp-port <port>", "port of the RCPT check to fallback MX hosts (default 25; for tests)", (v) => parsePort(v, "--smtp-port"))
     .option("--no-rcpt", "skip the SMTP RCPT check of fallback MX hosts")

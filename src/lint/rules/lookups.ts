@@ -6,10 +6,9 @@ import { finding } from "./finding.js";
 export function lookupRules(obs: Observations): Finding[] {
   const out: Finding[] = [];
   for (const a of obs.queries) {
-    // The name servers' own SOA answers are judged by the lameness rule.
-    if (!a.recursion && a.type === "SOA" && a.name === obs.domain) continue;
-    // A non-authoritative detour to the zone's server is retried through the resolver.
-    if (!a.recursion && a.error === undefined) continue;
+    // Questions to the domain's own servers: the name server rules judge those servers (lame,
+    // silent), and a name they did not answer was asked of the resolver as well.
+    if (!a.recursion) continue;
     if (a.error?.startsWith("not asked")) continue;
     if (conclusive(a)) continue;
     const key = a === obs.mx || a === obs.ns;

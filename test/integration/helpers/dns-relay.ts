@@ -26,7 +26,10 @@ export async function startDnsRelay(options: { host: string; port: number; upstr
     forwarded++;
     const out = createSocket("udp4");
     open.add(out);
+    let closed = false;
     const done = () => {
+      if (closed) return;
+      closed = true;
       clearTimeout(timer);
       open.delete(out);
       out.close();
