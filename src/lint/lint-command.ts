@@ -90,6 +90,8 @@ export async function runLintCommand(domainArgs: readonly string[], flags: LintF
       ...(ctx.query ? { query: ctx.query } : {}),
       ...(ctx.probe ? { probe: ctx.probe } : {}),
     });
+    // Interrupted: the answers are cut short, so judging them would invent failures.
+    if (signal.aborted) throw new Error(`lint of ${domain} interrupted`);
     reports.push({ domain, findings: lint(obs), queries: { used: obs.budget.used, limit: obs.budget.limit }, rcptChecks: obs.rcpt.length });
   }
   out.write(ctx.output === "json" ? renderLintJson(reports) : renderLintText(reports, { color: ctx.color ?? false }));
