@@ -25,6 +25,13 @@ export interface QueryOptions {
   readonly maxBytes?: number;
 }
 
+/**
+ * The start of the error of a query this host could not even send (no IPv6 route, say): says
+ * nothing about the server, so rules must not read it as the server's silence.
+ */
+export const UNREACHABLE_FROM_HERE = "network unreachable from here";
+const LOCAL_NETWORK_ERRORS = new Set(["ENETUNREACH", "EHOSTUNREACH", "EADDRNOTAVAIL", "EAFNOSUPPORT"]);
+
 export type DnsQuery = (server: DnsServer, name: string, type: string, options: QueryOptions) => Promise<DnsAnswer>;
 
 export const serverText = (s: DnsServer): string => (isIP(s.host) === 6 ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`);
@@ -157,7 +164,15 @@ function exchangeUdp(
   const started = performance.now();
   return bounded<dnsPacket.DecodedPacket | string>(deadline, signal, () => `timeout after ${Math.round(deadline - started)} ms (UDP)`, (done) => {
     const socket: UdpSocket = createSocket(isIP(server.host) === 6 ? "udp6" : "udp4");
-    socket.on("error", (err: NodeJS.ErrnoException) => done(err.code === "ECONNREFUSED" ? "port unreachable (ICMP)" : `UDP error: ${err.message}`));
+    socket.on("error", (err: NodeJS.ErrnoException) =>
+      done(
+        err.code === "ECONNREFUSED"
+          ? "port unreachable (ICMP)"
+          : LOCAL_NETWORK_ERRORS.has(err.code ?? "")
+            ? `${UNREACHABLE_FROM_HERE} (${err.code})`
+            : `UDP error: ${err.message}`,
+      ),
+    );
     socket.on("message", (msg, rinfo) => {
       // A datagram from elsewhere, or one that is not our answer, is ignored: keep waiting.
       if (rinfo.address !== server.host || rinfo.port !== server.port || msg.length > maxBytes) return;
@@ -182,7 +197,9 @@ function exchangeTcp(
     const socket = connect({ host: server.host, port: server.port });
     const chunks: Buffer[] = [];
     let received = 0;
-    socket.on("error", (err: NodeJS.ErrnoException) => done(`TCP error: ${err.code ?? err.message}`));
+    socket.on("error", (err: NodeJS.ErrnoException) =>
+      done(LOCAL_NETWORK_ERRORS.has(err.code ?? "") ? `${UNREACHABLE_FROM_HERE} (${err.code})` : `TCP error: ${err.code ?? err.message}`),
+    );
     socket.on("connect", () => socket.write(query));
     socket.on("data", (chunk: Buffer) => {
       chunks.push(chunk);

@@ -38,6 +38,12 @@ describe("name server rules", () => {
     expect(findings[0]?.message).toContain("timeout after 1000 ms");
   });
 
+  it("do not call a server lame when this host cannot reach its address family at all", async () => {
+    const records = edit([], ["ns.other.net 3600 AAAA 2001:db8::53"]);
+    expect(nameServerRules(await observe({ records, servers: { "[2001:db8::53]:53": "unreachable" } }))).toEqual([]);
+    expect(nameServerRules(await observe({ records, servers: { "[2001:db8::53]:53": "silent" } })).map((f) => [f.id, f.subject])).toEqual([["ns-lame", "ns.other.net (2001:db8::53)"]]);
+  });
+
   it("report SOA serials that disagree, naming who serves which", async () => {
     const [f, ...rest] = nameServerRules(await observe({ records: CLEAN, servers: { "198.51.100.53:53": { serial: 2025120101 } } }));
     expect(rest).toEqual([]);

@@ -39,7 +39,7 @@ export const edit = (drop: readonly string[], add: readonly string[] = [], base:
   ...add,
 ];
 
-export type ServerBehaviour = "lame" | "silent" | { readonly serial: number };
+export type ServerBehaviour = "lame" | "silent" | "unreachable" | { readonly serial: number };
 
 export interface World {
   readonly records: readonly string[];
@@ -59,6 +59,7 @@ export function answer(world: World, server: DnsServer, name: string, type: stri
   const base = { server: serverText(server), name, type, recursion, authorities: [] as Rr[] };
   const behaviour = recursion ? undefined : world.servers?.[serverText(server)];
   if (behaviour === "silent") return { ...base, answers: [], error: "timeout after 1000 ms (UDP)" };
+  if (behaviour === "unreachable") return { ...base, answers: [], error: "network unreachable from here (ENETUNREACH)" };
   if (behaviour === "lame") return { ...base, rcode: "REFUSED", aa: false, answers: [] };
   const failure = recursion ? world.failures?.[`${name} ${type}`] : undefined;
   if (failure === "timeout") return { ...base, answers: [], error: "timeout after 1000 ms (UDP)" };

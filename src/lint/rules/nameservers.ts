@@ -1,5 +1,6 @@
 /** Name servers: at least two, in more than one network and at more than one operator, each authoritative, serials agreeing. */
 import { addressRecords, addressesOf, conclusive, describeAnswer, failedLookups, hostEvidence, networkOf, providerOf, soaSerial } from "../answers.js";
+import { UNREACHABLE_FROM_HERE } from "../dns-query.js";
 import type { Finding, Observations } from "../types.js";
 import { finding } from "./finding.js";
 
@@ -68,7 +69,8 @@ export function nameServerRules(obs: Observations): Finding[] {
     }
     addressRecords(s.host).forEach((r, i) => {
       const a = s.soa[i];
-      if (!a) return;
+      // This host cannot reach that address family at all: no judgement of the server.
+      if (!a || a.error?.startsWith(UNREACHABLE_FROM_HERE)) return;
       const serial = soaSerial(a);
       if (a.error === undefined && a.rcode === "NOERROR" && a.aa && serial !== undefined) {
         serials.set(serial, [...(serials.get(serial) ?? []), `${s.name} (${r.data})`]);
