@@ -83,6 +83,17 @@ export function networkOf(address: string): string {
   return `${groups.join(":")}::/48`;
 }
 
+/**
+ * The networks every host has an address in (hosts without addresses left out): non-empty means
+ * one network outage reaches them all, at least for that address family. [] for fewer than two.
+ */
+export function sharedNetworks(addressesPerHost: readonly (readonly string[])[]): string[] {
+  const sets = addressesPerHost.filter((a) => a.length > 0).map((a) => new Set(a.map(networkOf)));
+  if (sets.length < 2) return [];
+  const [first, ...rest] = sets;
+  return [...first!].filter((n) => rest.every((s) => s.has(n))).sort();
+}
+
 function expandV6(address: string): string[] {
   const [head = "", tail] = address.split("::");
   const h = head === "" ? [] : head.split(":");

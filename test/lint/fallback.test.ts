@@ -32,6 +32,18 @@ describe("fallback MX rules", () => {
     expect(fallbackRules(await observe({ records: v6("2001:db8:1::25", "2001:db8:2::25") }))).toEqual([]);
   });
 
+  it("see dual-stack hosts that share their IPv4 /24 as one network, though their IPv6 differ", async () => {
+    const records = edit(["mx.other.net"], ["mx.other.net 300 A 192.0.2.26", "mx.other.net 300 AAAA 2001:db8:2::25", "mx1.example.com 300 AAAA 2001:db8:1::25"]);
+    const findings = fallbackRules(await observe({ records }));
+    expect(findings.map((f) => f.id)).toEqual(["mx-one-network"]);
+    expect(findings[0]?.message).toContain("has its address in 192.0.2.0/24:");
+  });
+
+  it("do not see one network when one host is IPv4-only and the other IPv6-only", async () => {
+    const records = edit(["mx.other.net"], ["mx.other.net 300 AAAA 2001:db8:2::25"]);
+    expect(fallbackRules(await observe({ records })).map((f) => f.id)).toEqual([]);
+  });
+
   it("report MX hosts all under one operator's domain", async () => {
     const obs = await observe({ records: edit([`${MX} 20`], [`${MX} 20 mx2.example.com`, "mx2.example.com 300 A 198.51.100.26"]) });
     expect(fallbackRules(obs).map((f) => f.id)).toEqual(["mx-one-provider"]);

@@ -1,5 +1,5 @@
 /** Fallback MX: one MX only, all MX in one network or at one provider, a fallback that refuses the mail. */
-import { addressesOf, conclusive, describeAnswer, hostEvidence, isAddressLiteral, mxRecords, networkOf, providerOf } from "../answers.js";
+import { addressesOf, conclusive, describeAnswer, hostEvidence, isAddressLiteral, mxRecords, providerOf, sharedNetworks } from "../answers.js";
 import type { Finding, Observations } from "../types.js";
 import { finding } from "./finding.js";
 
@@ -24,15 +24,14 @@ export function fallbackRules(obs: Observations): Finding[] {
       }),
     );
   } else {
-    const addresses = hosts.flatMap((h) => addressesOf(obs.hosts[h]));
-    const networks = [...new Set(addresses.map(networkOf))];
-    if (addresses.length > 1 && networks.length === 1) {
+    const networks = sharedNetworks(hosts.map((h) => addressesOf(obs.hosts[h])));
+    if (networks.length > 0) {
       out.push(
         finding({
           id: "mx-one-network",
           severity: "warning",
           subject: obs.domain,
-          message: `every MX host of ${obs.domain} is in ${networks[0]}: one network outage takes all of them`,
+          message: `every MX host of ${obs.domain} has its address in ${networks.join(" and ")}: one network outage takes all of them`,
           evidence: [...evidence, ...hosts.flatMap((h) => hostEvidence(obs.hosts[h]))],
           fix: "put a fallback MX in another network (another /24 or /48, better another site)",
           rfc: "RFC 5321 §5.1",

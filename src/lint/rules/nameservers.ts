@@ -1,5 +1,5 @@
 /** Name servers: at least two, in more than one network and at more than one operator, each authoritative, serials agreeing. */
-import { addressRecords, addressesOf, conclusive, describeAnswer, failedLookups, hostEvidence, networkOf, providerOf, soaSerial } from "../answers.js";
+import { addressRecords, addressesOf, conclusive, describeAnswer, failedLookups, hostEvidence, providerOf, sharedNetworks, soaSerial } from "../answers.js";
 import { UNREACHABLE_FROM_HERE } from "../dns-query.js";
 import type { Finding, Observations } from "../types.js";
 import { finding } from "./finding.js";
@@ -22,15 +22,14 @@ export function nameServerRules(obs: Observations): Finding[] {
       }),
     );
   } else {
-    const addresses = servers.flatMap((s) => addressesOf(s.host));
-    const networks = [...new Set(addresses.map(networkOf))];
-    if (addresses.length > 1 && networks.length === 1) {
+    const networks = sharedNetworks(servers.map((s) => addressesOf(s.host)));
+    if (networks.length > 0) {
       out.push(
         finding({
           id: "ns-one-network",
           severity: "warning",
           subject: obs.domain,
-          message: `every name server of ${obs.domain} is in ${networks[0]}: if that network goes down, senders cannot find even the fallback MX once their caches expire`,
+          message: `every name server of ${obs.domain} has its address in ${networks.join(" and ")}: if that network goes down, senders cannot find even the fallback MX once their caches expire`,
           evidence: [...nsEvidence, ...servers.flatMap((s) => hostEvidence(s.host))],
           fix: "add a secondary name server hosted offsite, in another network",
           rfc: "RFC 2182 §3.1",
