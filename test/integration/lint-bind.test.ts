@@ -1,7 +1,7 @@
 /**
  * `mailpool lint` against real BIND: named on 127.0.0.1 serves one zone per misconfiguration and
  * one clean zone (which must give no finding at all), plus offsite.test (the "other operator's"
- * name servers and MX hosts) and the reverse zones of 127.0.0.0/22. The project's own SMTP
+ * name servers and MX hosts) and the reverse zones of 127.0.0.0–127.0.4.255. The project's own SMTP
  * listeners are the fallback MX hosts: one accepts RCPT for every domain, one refuses relay
  * with 550. UDP relays on other 127.0.x.y addresses at named's port stand in for name servers in
  * other networks (named binds only 127.0.0.1); they forward to named from their own address, so
@@ -28,9 +28,12 @@ const NS = {
   near: "127.0.0.2", // ns-near.offsite.test: another operator, same /24 as named
   lame: "127.0.2.3", // ns-lame.offsite.test: named's "lame" view has no zones → REFUSED
   stale: "127.0.3.4", // ns-stale.offsite.test: named's "stale" view has an old serial
+  dead: "127.0.4.5", // ns-dead.offsite.test: nothing listens there
 } as const;
 /** Fallback MX listeners. */
 const MX = { offsite: "127.0.1.21", strict: "127.0.2.21", near: "127.0.0.99" } as const;
+/** A fallback MX address where nothing listens. */
+const DEAD_MX = "127.0.4.21";
 
 interface Case {
   readonly domain: string;
@@ -78,6 +81,8 @@ const CASES: readonly Case[] = [
   { domain: "ns-one-network.test", expected: ["ns-one-network"], zone: { ns: ["ns1", "ns-near.offsite.test."] } },
   { domain: "ns-one-provider.test", expected: ["ns-one-provider"], zone: { ns: ["ns1", "ns2"], extra: [`ns2 A ${NS.offsite}`] } },
   { domain: "ns-lame.test", expected: ["ns-lame"], zone: { ns: ["ns1", "ns.offsite.test.", "ns-lame.offsite.test."] } },
+  { domain: "ns-silent.test", expected: ["ns-lame"], zone: { ns: ["ns1", "ns.offsite.test.", "ns-dead.offsite.test."] } },
+  { domain: "mx-fallback-unreachable.test", expected: ["mx-fallback-unreachable"], zone: { mx: ["10 mx1", "20 mx-dead.offsite.test."] } },
   { domain: "ns-serial-mismatch.test", expected: ["ns-serial-mismatch"], zone: { ns: ["ns1", "ns.offsite.test.", "ns-stale.offsite.test."] } },
   { domain: "ptr-missing.test", expected: ["ptr-missing"], zone: {}, ptr: null },
   { domain: "ptr-not-forward-confirmed.test", expected: ["ptr-not-forward-confirmed"], zone: {}, ptr: "mx1.clean.test." },
@@ -120,6 +125,8 @@ ns IN A ${NS.offsite}
 ns-near IN A ${NS.near}
 ns-lame IN A ${NS.lame}
 ns-stale IN A ${NS.stale}
+ns-dead IN A ${NS.dead}
+mx-dead 300 IN A ${DEAD_MX}
 mx 300 IN A ${MX.offsite}
 mx-strict 300 IN A ${MX.strict}
 mx-near 300 IN A ${MX.near}
@@ -138,7 +145,8 @@ function reverseZones(): ZoneSpec[] {
   add(MX.offsite, "mx.offsite.test.");
   add(MX.strict, "mx-strict.offsite.test.");
   add(MX.near, "mx-near.offsite.test.");
-  return ["0", "1", "2", "3"].map((c) => ({
+  add(DEAD_MX, "mx-dead.offsite.test.");
+  return ["0", "1", "2", "3", "4"].map((c) => ({
     zone: `${c}.0.127.in-addr.arpa`,
     text: `$TTL 3600\n@ IN SOA ns.offsite.test. hostmaster.offsite.test. ( ${SERIAL} 3600 900 604800 300 )\n@ IN NS ns.offsite.test.\n${(ptrs.get(c) ?? []).join("\n")}\n`,
   }));
@@ -225,6 +233,18 @@ describe("mailpool lint against BIND", () => {
     const [lame] = findingsOf("ns-lame.test");
     expect(lame).toMatchObject({ severity: "error", subject: `ns-lame.offsite.test (${NS.lame})`, rfc: "RFC 1912 §2.8, RFC 8499 §7" });
     expect(lame?.evidence).toEqual([`SOA ns-lame.test @${NS.lame}:${dnsPort} (non-recursive): REFUSED, no records`]);
+  });
+
+  it("calls a listed server where nothing answers lame, saying what the query met", () => {
+    const [f] = findingsOf("ns-silent.test");
+    expect(f?.subject).toBe(`ns-dead.offsite.test (${NS.dead})`);
+    expect(f?.evidence).toEqual([`SOA ns-silent.test @${NS.dead}:${dnsPort} (non-recursive): no answer, port unreachable (ICMP)`]);
+  });
+
+  it("reports a fallback MX where nothing listens as unreachable, not as refusing", () => {
+    const [f] = findingsOf("mx-fallback-unreachable.test");
+    expect(f).toMatchObject({ severity: "warning", subject: "mx-dead.offsite.test" });
+    expect(f?.evidence).toEqual([`SMTP ${DEAD_MX}:${smtpPort} (mx-dead.offsite.test): connection refused by ${DEAD_MX}:${smtpPort}`]);
   });
 
   it("names both serials and who serves each", () => {
