@@ -10,6 +10,7 @@ import { runCycle } from "../controller/cycle.js";
 import { createRuntime } from "../controller/runtime.js";
 import { runDaemon } from "../daemon/daemon.js";
 import { runDemo } from "../demo/demo.js";
+import { runLintCommand } from "../lint/lint-command.js";
 import { createLogger as newLogger } from "../log.js";
 import { hasChanges, refusedAdoptions, renderJson, renderText } from "../plan/render.js";
 import { onInterrupt, SIGNAL_EXIT } from "./interrupt.js";
@@ -183,6 +184,36 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     });
 
   program
+    .command("lint")
+    .description("audit a mail domain's DNS (MX, fallback, service names, SRV, TTLs, name servers, reverse DNS); with -c every configured domain and its pools")
+    .argument("[domain...]", "domains to lint (default with -c: the domains of the configured pools)")
+    .option("--resolver <host:port>", "recursive resolver to ask (default: the system's first)")
+    .option("--timeout <ms>", "deadline of one DNS query (default 3000); the RCPT dialogue gets twice this", (v) => parsePositiveInt(v, "--timeout"))
+    .option("--ns-port <port>", "port to ask the domain's own name servers on (default 53; for tests)", (v) => parsePort(v, "--ns-port"))
+    .option("--smtp-port <port>", "port of the RCPT check to fallback MX hosts (default 25; for tests)", (v) => parsePort(v, "--smtp-port"))
+    .option("--no-rcpt", "skip the SMTP RCPT check of fallback MX hosts")
+    .option("--query-budget <n>", "most DNS queries per domain (default 300)", (v) => parsePositiveInt(v, "--query-budget"))
+    .option("--concurrency <n>", "most DNS queries in flight (default 8)", (v) => parsePositiveInt(v, "--concurrency"))
+    .option("--ehlo-name <name>", "name sent in EHLO by the RCPT check")
+    .addOption(new Option("--fail-on <severity>", "exit 1 when a finding is at or above this severity").choices(["error", "warning", "info"]).default("error"))
+    .action(async (domains: string[], flags: Record<string, unknown>) => {
+      const configGiven = program.getOptionValueSource("config") !== "default" || env.MAILPOOL_CONFIG !== undefined;
+      const interrupt = onInterrupt();
+      try {
+        exitCode = await runLintCommand(domains, flags, {
+          output: globals().output,
+          ...(configGiven ? { loadConfig: load } : {}),
+          color: process.stdout.isTTY === true && !env.NO_COLOR,
+          signal: interrupt.signal,
+        });
+        const signal = interrupt.received();
+        if (signal !== undefined) exitCode = SIGNAL_EXIT[signal];
+      } finally {
+        interrupt.dispose();
+      }
+    });
+
+  program
     .command("validate")
     .description("check the config file and exit (78 when invalid)")
     .action(() => {
@@ -225,6 +256,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     process.stderr.write(`mailpool: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.failure;
   }
+}
+
+function parsePort(v: string, name: string): number {
+  const n = parsePositiveInt(v, name);
+  if (n > 65535) throw new UsageError(`${name}: ${n} is above 65535`);
+  return n;
 }
 
 function parsePositiveInt(v: string, name: string): number {

@@ -274,6 +274,9 @@ function resolveConfig(
     if (spec.tlsRules.certExpiryFailDays > spec.tlsRules.certExpiryWarnDays) {
       problems.push(`${where}.tlsRules: certExpiryFailDays ${spec.tlsRules.certExpiryFailDays} is more than certExpiryWarnDays ${spec.tlsRules.certExpiryWarnDays}`);
     }
+    if (spec.rcptTo !== undefined && spec.protocol !== "smtp") {
+      problems.push(`${where}.rcptTo: is for SMTP checks; ${base} speaks ${spec.protocol}`);
+    }
     if (spec.expectGreeting !== undefined) {
       try {
         new RegExp(spec.expectGreeting);

@@ -55,6 +55,12 @@ const checkSchema = z
     tlsRules: tlsRulesSchema.describe("Certificate rules for STARTTLS and implicit TLS."),
     maxLineBytes: z.number().int().min(64).describe("Longest line accepted from a server. Default 4096."),
     maxTotalBytes: z.number().int().min(256).describe("Most bytes read from a server in one probe. Default 65536."),
+    rcptTo: z
+      .string()
+      .regex(/^[^\s<>@]+@[^\s<>@]+$/, "must be an address such as postmaster@example.com")
+      .describe(
+        "SMTP checks only: after EHLO, send MAIL FROM:<> and RCPT TO:<this address>, then RSET and QUIT (never DATA); the probe fails unless RCPT is accepted. Proves a (fallback) MX takes mail for the domain instead of refusing it as relay.",
+      ),
   })
   .partial();
 

@@ -28,6 +28,11 @@ export interface Behaviour {
   readonly closeAfterGreeting: boolean;
   /** Hang up on QUIT/LOGOUT without answering. */
   readonly closeOnQuit: boolean;
+  /**
+   * SMTP: the domains RCPT TO is accepted for (250); any other recipient gets "550 5.7.1 Relay
+   * access denied", as a fallback MX with a relay-blocking policy answers. Default: every domain.
+   */
+  readonly rcptDomains: readonly string[] | undefined;
 }
 
 export interface MailListenerOptions {
@@ -61,6 +66,8 @@ export interface MailListener {
   readonly peak: number;
   /** SNI of each TLS handshake, "" when the client sent none. */
   readonly serverNames: readonly string[];
+  /** Every command line received, in order, across connections (SMTP: "MAIL FROM:<>", …). */
+  readonly commands: readonly string[];
   /** Changes the behaviour for connections accepted from now on. */
   setBehaviour(partial: Partial<Behaviour>): void;
   /** Resolves once no connection is open. */
@@ -104,6 +111,17 @@ const DIALECTS: Record<MailProtocol, Dialect> = {
           return c.startTls("220 2.0.0 Ready to start TLS", "454 TLS not available");
         case "NOOP":
           return c.write("250 2.0.0 OK");
+        case "MAIL":
+          return c.write("250 2.1.0 Ok");
+        case "RCPT": {
+          const domain = /@([^>\s]+)>/.exec(line)?.[1]?.toLowerCase();
+          const allowed = c.b.rcptDomains === undefined || (domain !== undefined && c.b.rcptDomains.includes(domain));
+          return c.write(allowed ? "250 2.1.5 Ok" : "550 5.7.1 Relay access denied");
+        }
+        case "RSET":
+          return c.write("250 2.0.0 Ok");
+        case "DATA":
+          return c.write("554 5.5.1 mailpool demo listener takes no messages");
         case "QUIT":
           return c.quit("221 2.0.0 Bye");
         default:
@@ -179,10 +197,12 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
     flood: "none",
     closeAfterGreeting: false,
     closeOnQuit: false,
+    rcptDomains: undefined,
     ...options.behaviour,
   };
   const sockets = new Set<Socket>();
   const serverNames: string[] = [];
+  const commands: string[] = [];
   let idle: Array<() => void> = [];
   let connections = 0;
   let conversations = 0;
@@ -239,6 +259,7 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
       for (let nl = buffer.indexOf("\n"); nl !== -1 && io === before; nl = buffer.indexOf("\n")) {
         const line = buffer.slice(0, nl).replace(/\r$/, "");
         buffer = buffer.slice(nl + 1);
+        commands.push(line);
         dialect.respond(line, conn);
       }
     };
@@ -309,6 +330,7 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
       return peak;
     },
     serverNames,
+    commands,
     setBehaviour(partial) {
       behaviour = { ...behaviour, ...partial };
     },

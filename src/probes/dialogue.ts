@@ -49,6 +49,7 @@ export class Dialogue {
   greeting: string | undefined;
   capabilities: readonly string[] | undefined;
   tls: TlsFacts | undefined;
+  rcptReply: string | undefined;
   /** Commands sent so far (IMAP tags). */
   commands = 0;
   readonly #reader: LineReader;
@@ -150,6 +151,7 @@ export class Dialogue {
       ...(this.tls && { tls: this.tls }),
       ...(this.greeting !== undefined && { greeting: this.greeting }),
       ...(this.capabilities && { capabilities: this.capabilities }),
+      ...(this.rcptReply !== undefined && { rcptReply: this.rcptReply }),
     };
   }
 
@@ -207,6 +209,12 @@ export interface Dialect {
   capabilities(d: Dialogue): Promise<readonly string[] | undefined>;
   /** Checks STARTTLS is advertised, asks for it, fails unless the server agrees. */
   startTls(d: Dialogue, capabilities: readonly string[] | undefined): Promise<void>;
+  /**
+   * Optional step after the capabilities (and TLS), before quit: SMTP's RCPT check. Resolves with
+   * a failure reason when the server refused something after which the session still ends
+   * politely (quit is sent, then the probe fails with that reason).
+   */
+  transact?(d: Dialogue): Promise<string | undefined>;
   quit(d: Dialogue): Promise<void>;
 }
 
@@ -235,13 +243,14 @@ export const mailProber =
         await d.phase("tls", () => d.startTls());
         d.capabilities = await d.phase(dialect.capabilityPhase, () => dialect.capabilities(d));
       }
+      const refused = dialect.transact ? await dialect.transact(d) : undefined;
       try {
         await d.phase("quit", () => dialect.quit(d));
       } catch (error) {
         if (signal.aborted) throw error;
         d.warnings.push(`${dialect.quitCommand} failed: ${reasonOf(error)}`);
       }
-      return d.observe(true, "ok");
+      return refused === undefined ? d.observe(true, "ok") : d.observe(false, refused);
     } catch (error) {
       return d.observe(false, reasonOf(error));
     } finally {

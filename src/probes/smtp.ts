@@ -58,11 +58,35 @@ const smtp: Dialect = {
     if (reply.code !== 220) fail(`STARTTLS refused: ${reply.summary}`);
   },
 
+  async transact(d) {
+    const recipient = d.check.rcptTo;
+    if (recipient === undefined) return undefined;
+    await d.phase("mail", async () => {
+      d.send("MAIL FROM:<>");
+      const reply = await readReply(d, "MAIL FROM reply");
+      if (reply.code !== 250) fail(`MAIL FROM:<> refused: ${reply.summary}`);
+    });
+    const rcpt = await d.phase("rcpt", async () => {
+      d.send(`RCPT TO:<${recipient}>`);
+      return readReply(d, "RCPT TO reply");
+    });
+    d.rcptReply = rcpt.summary;
+    await d.phase("rset", async () => {
+      d.send("RSET");
+      const reply = await readReply(d, "RSET reply");
+      if (reply.code !== 250) d.warnings.push(`RSET refused: ${reply.summary}`);
+    });
+    return rcpt.code === 250 || rcpt.code === 251 ? undefined : `RCPT TO:<${recipient}> refused: ${rcpt.summary}`;
+  },
+
   async quit(d) {
     d.send("QUIT");
     await readReply(d, "QUIT reply");
   },
 };
 
-/** SMTP, submission and SMTPS: 220 banner, EHLO (HELO fallback), STARTTLS when asked, QUIT. */
+/**
+ * SMTP, submission and SMTPS: 220 banner, EHLO (HELO fallback), STARTTLS when asked, with rcptTo
+ * MAIL FROM:<> / RCPT TO / RSET (never DATA), QUIT.
+ */
 export const probeSmtp = mailProber(smtp);

@@ -37,6 +37,12 @@ export interface CheckSpec {
   readonly maxLineBytes: number;
   /** Most bytes read from the server in one probe. */
   readonly maxTotalBytes: number;
+  /**
+   * SMTP: after EHLO (and STARTTLS), ask MAIL FROM:<> and RCPT TO:<this address>, then RSET; the
+   * probe fails unless RCPT is accepted (2xx). Never DATA: nothing is sent. Proves a (fallback)
+   * MX accepts mail for the domain rather than refusing it as relay.
+   */
+  readonly rcptTo?: string;
 }
 
 export interface ProbeTarget {
@@ -80,6 +86,8 @@ export interface Observation {
   readonly greeting?: string;
   /** Capabilities/extensions the server advertised (last list seen, after TLS when used). */
   readonly capabilities?: readonly string[];
+  /** With check.rcptTo: the RCPT TO reply, e.g. "250 2.1.5 Ok" or "550 5.7.1 relay denied". */
+  readonly rcptReply?: string;
 }
 
 export interface ProbeDeps {

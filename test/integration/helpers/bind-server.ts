@@ -22,9 +22,25 @@ export interface BindOptions {
   readonly zoneText: string;
   /** Address for queries (default 127.0.0.1, see above). */
   readonly host?: string;
+  /** Port for queries (default: a free one); give one to share it with relays on other 127.0.0.x. */
+  readonly port?: number;
+  /** More primary zones served next to `zone` (e.g. reverse zones, one zone per test case). */
+  readonly extraZones?: readonly ZoneSpec[];
+  /**
+   * Views chosen by the query's source address (match-clients), checked in order before the
+   * default view that holds `zone` and `extraZones`. A view with other zones, or none, lets one
+   * named answer differently to a relay that forwards from its own 127.0.0.x address: a stale
+   * copy of a zone, or REFUSED as a server that does not carry it does.
+   */
+  readonly views?: readonly { readonly name: string; readonly matchClients: readonly string[]; readonly zones: readonly ZoneSpec[] }[];
   /** Address of the rndc control channel (default: host); any 127.0.0.x works. */
   readonly controlHost?: string;
   readonly startTimeoutMs?: number;
+}
+
+export interface ZoneSpec {
+  readonly zone: string;
+  readonly text: string;
 }
 
 export interface BindServer {
@@ -65,7 +81,7 @@ export async function startBind(options: BindOptions): Promise<BindServer> {
   const { dir, zone } = options;
   const host = options.host ?? "127.0.0.1";
   const controlHost = options.controlHost ?? host;
-  const port = await freePort([host], { udp: true });
+  const port = options.port ?? (await freePort([host], { udp: true }));
   const controlPort = await freePort([controlHost], { avoid: [port] });
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
@@ -75,6 +91,18 @@ export async function startBind(options: BindOptions): Promise<BindServer> {
   const keyName = "mailpool-it-rndc";
   await makeTsigKey(keyFile, keyName);
   writeFileSync(zoneFile, options.zoneText);
+  const zoneStatement = (z: ZoneSpec, view?: string) => {
+    const file = join(dir, `${view ? `${view}-` : ""}${z.zone}.zone`);
+    writeFileSync(file, z.text);
+    return `zone "${z.zone}" {\n  type primary;\n  file "${file}";\n};\n`;
+  };
+  const mainZones =
+    `zone "${zone}" {\n  type primary;\n  file "${zoneFile}";\n};\n` + (options.extraZones ?? []).map((z) => zoneStatement(z)).join("");
+  const zonesText = options.views?.length
+    ? options.views
+        .map((v) => `view "${v.name}" {\n  match-clients { ${v.matchClients.map((c) => `${c}; `).join("")}};\n${v.zones.map((z) => zoneStatement(z, v.name)).join("")}};\n`)
+        .join("") + `view "default" {\n  match-clients { any; };\n${mainZones}};\n`
+    : mainZones;
   writeFileSync(
     confFile,
     `// written by test/integration/helpers/bind-server.ts
@@ -95,11 +123,7 @@ options {
 controls {
   inet ${controlHost} port ${controlPort} allow { 127.0.0.0/8; } keys { "${keyName}"; };
 };
-zone "${zone}" {
-  type primary;
-  file "${zoneFile}";
-};
-`,
+${zonesText}`,
   );
 
   const proc = spawnServer(`named ${host}:${port}`, named, ["-g", "-c", confFile]);
