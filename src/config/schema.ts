@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { cloudflareConfigSchema } from "../../providers/cloudflare/config.js";
 import { memoryConfigSchema } from "../../providers/memory/config.js";
+import { rfc2136ConfigSchema } from "../../providers/rfc2136/config.js";
 import { route53ConfigSchema } from "../../providers/route53/config.js";
 import { zonefileConfigSchema } from "../../providers/zonefile/config.js";
 
@@ -90,6 +91,7 @@ export const providerSchema = z.discriminatedUnion("type", [
   route53ConfigSchema,
   cloudflareConfigSchema,
   memoryConfigSchema,
+  rfc2136ConfigSchema,
 ]);
 
 export const configSchema = z
