@@ -85,7 +85,11 @@ export function signMessage(message: Uint8Array, key: TsigKey, options: SignOpti
     other: options.other ?? new Uint8Array(0),
   };
   const originalId = options.originalId ?? ((message[0]! << 8) | message[1]!);
-  const mac = computeMac(key, macInput(key, message, vars, options.requestMac));
+  // §4.3.2: the digest covers the message with the original ID in place of its own.
+  const digested = new Uint8Array(message);
+  digested[0] = originalId >>> 8;
+  digested[1] = originalId & 0xff;
+  const mac = computeMac(key, macInput(key, digested, vars, options.requestMac));
   const rdata = new Writer()
     .name(canonical(key.algorithm))
     .u48(vars.timeSigned)
