@@ -164,8 +164,9 @@ export class Rfc2136Provider implements Provider {
     if (bad) throw bad;
     const failed = updateRcodeError(ctx, msg, check.status === "verified");
     if (failed) throw failed;
-    const prereqs = (message[4]! << 8) | message[5]!;
-    const records = (message[6]! << 8) | message[7]!;
+    // Header counts of an UPDATE: ZOCOUNT, PRCOUNT, UPCOUNT, ADCOUNT.
+    const prereqs = (message[6]! << 8) | message[7]!;
+    const records = (message[8]! << 8) | message[9]!;
     this.#ctx.logger.debug(
       { provider: this.#ctx.name, zone, via, bytes: signed.wire.length, skewSeconds: check.status === "verified" ? check.skewSeconds : undefined },
       "rfc2136 update applied",
