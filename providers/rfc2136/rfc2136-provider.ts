@@ -143,7 +143,10 @@ export class Rfc2136Provider implements Provider {
     let via: "UDP" | "TCP" = this.#config.transport === "udp" && signed.wire.length <= UDP_MAX ? "UDP" : "TCP";
     let raw: Uint8Array;
     try {
-      raw = via === "UDP" ? await udpExchange(this.#ep, signed.wire, { signal, timeoutMs: this.#config.timeoutMs }) : await session.exchange(signed.wire);
+      raw =
+        via === "UDP"
+          ? await udpExchange(this.#ep, signed.wire, { signal, timeoutMs: this.#config.timeoutMs, accept: (a) => this.#authentic(a, signed.mac) })
+          : await session.exchange(signed.wire);
     } catch (e) {
       throw transportError(what, e);
     }
@@ -204,6 +207,15 @@ export class Rfc2136Provider implements Provider {
       );
     }
     return msg;
+  }
+
+  /** A UDP answer is taken unless it is signed and fails verification (a spoofed datagram). */
+  #authentic(raw: Uint8Array, requestMac: Uint8Array): boolean {
+    try {
+      return verifyMessage(decodeMessage(raw), this.#key, { now: this.#nowSeconds(), requestMac }).status !== "rejected";
+    } catch {
+      return false;
+    }
   }
 
   #decode(raw: Uint8Array, ctx: AnswerContext, id: number, opcode: number): DecodedMessage {

@@ -58,6 +58,11 @@ export interface ExchangeOptions {
   readonly signal: AbortSignal;
   /** Deadline of the whole exchange (UDP: send to answer; TCP: write to answer), ms. */
   readonly timeoutMs: number;
+  /**
+   * UDP only: whether a datagram with the right ID is the answer (e.g. its TSIG verifies). A
+   * forged one is ignored and the wait goes on, so an off-path spoofer cannot end the exchange.
+   */
+  readonly accept?: (answer: Uint8Array) => boolean;
 }
 
 /** Sends one datagram and waits for the answer with the same ID from the server's address. */
@@ -91,7 +96,10 @@ export function udpExchange(ep: Endpoint, message: Uint8Array, options: Exchange
     // A connected socket takes datagrams from the server's address only, and ICMP
     // port-unreachable becomes ECONNREFUSED.
     socket.on("message", (msg) => {
-      if (idOf(msg) === id) finish(undefined, new Uint8Array(msg));
+      if (idOf(msg) !== id) return;
+      const answer = new Uint8Array(msg);
+      if (options.accept && !options.accept(answer)) return;
+      finish(undefined, answer);
     });
     socket.connect(ep.port, ep.host, () => {
       socket.send(message, (e) => {

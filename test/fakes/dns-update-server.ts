@@ -32,7 +32,7 @@ export interface FakeRRset {
   rdata: string[];
 }
 
-export type Fault = "servfail" | "drop" | "truncate" | "close" | "unsigned-ok" | "forged";
+export type Fault = "servfail" | "drop" | "truncate" | "close" | "unsigned-ok" | "forged" | "spoofed-first";
 
 export interface Received {
   readonly transport: "udp" | "tcp";
@@ -84,8 +84,18 @@ export class FakeDnsServer {
       udp.bind(this.port, "127.0.0.1", () => resolve());
     });
     udp.on("message", (msg, rinfo) => {
+      const spoofFirst = this.faults[0] === "spoofed-first";
+      if (spoofFirst) this.faults.shift();
       const answer = this.#handle(new Uint8Array(msg), "udp");
-      if (answer) udp.send(answer, rinfo.port, rinfo.address);
+      if (!answer) return;
+      if (spoofFirst) {
+        // What an off-path attacker who guessed the ID and port would send first: the right
+        // header, but a MAC it could not compute (one octet of it flipped).
+        const forged = new Uint8Array(answer);
+        forged[forged.length - 12]! ^= 0xff;
+        udp.send(forged, rinfo.port, rinfo.address);
+      }
+      udp.send(answer, rinfo.port, rinfo.address);
     });
     this.#udp = udp;
   }

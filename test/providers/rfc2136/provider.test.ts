@@ -211,6 +211,18 @@ describe("rfc2136 apply", () => {
     expect(server.received.map((r) => [r.transport, r.opcode])).toEqual([["tcp", 5]]);
   });
 
+  it("ignores a spoofed UDP answer whose MAC does not verify and takes the real one after it", async () => {
+    await server.stop();
+    server = new FakeDnsServer({ zone: "example.com", keys: [KEY], now: () => clock, policy: { "mailpool-key": ["_mailpool.smtp.example.com"] } });
+    server.set("smtp.example.com", "A", 300, [hexA("192.0.2.10")]);
+    await server.start();
+    const p = await provider();
+    const [a] = await p.read([KEYS[0]!], signal());
+    // The real answer is REFUSED; a copy with a broken MAC arrives first and must be ignored.
+    server.faults.push("spoofed-first");
+    await expect(p.apply([{ key: a!, before: a!, after: { ttl: 300, values: ["192.0.2.11"] }, pool: "smtp.example.com" }], signal())).rejects.toThrow(/REFUSED/);
+  });
+
   it("sends a message over 512 octets over TCP even with transport udp", async () => {
     const p = await provider();
     const many = Array.from({ length: 40 }, (_, i) => `192.0.2.${i + 100}`);
