@@ -416,6 +416,13 @@ describe("mailpool keeps a real BIND's dynamic zone true through signed updates"
     expect(withSigs.stdout).toMatch(/RRSIG\s+A\s+13\s/);
     const marker = await runCommand(delv, ["-a", anchors, "+root=signed.test", `@${named().host}`, "-p", String(named().port), `_mailpool.${SIGNED_POOL}`, "TXT"], 10_000);
     expect(marker.stdout).toContain("; fully validated");
+    // The control: with a trust anchor that is not the zone's key, delv validates nothing.
+    const wrongAnchors = join(dir, "wrong.anchor");
+    const key = keyData.join("");
+    const flippedKey = `${key.slice(0, 10)}${key[10] === "A" ? "B" : "A"}${key.slice(11)}`;
+    writeFileSync(wrongAnchors, `trust-anchors {\n  "signed.test." static-key ${flags} ${protocol} ${algorithm} "${flippedKey}";\n};\n`);
+    const control = await runCommand(delv, ["-a", wrongAnchors, "+root=signed.test", `@${named().host}`, "-p", String(named().port), SIGNED_POOL, "A"], 10_000);
+    expect(`${control.stdout}${control.stderr}`).not.toContain("; fully validated");
   });
 
   it("with named down, every attempt is a transient failure, retried, and the end a clear error", async () => {

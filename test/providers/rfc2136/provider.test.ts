@@ -287,3 +287,28 @@ describe("rfc2136 secrets", () => {
     expect(err.message).not.toContain("hunter2");
   });
 });
+
+describe("rfc2136 transport", () => {
+  it("stops waiting for a UDP answer the moment the cycle is aborted", async () => {
+    const { udpExchange } = await import("../../../providers/rfc2136/transport.js");
+    server.faults.push("drop");
+    const controller = new AbortController();
+    const pending = udpExchange({ host: "127.0.0.1", port: server.port }, new Uint8Array([0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), {
+      signal: controller.signal,
+      timeoutMs: 60_000,
+    });
+    setTimeout(() => controller.abort(new Error("cycle cancelled")), 20);
+    await expect(pending).rejects.toThrow("cycle cancelled");
+  });
+
+  it("stops waiting for a TCP answer the moment the cycle is aborted, closing the connection", async () => {
+    const { TcpConnection } = await import("../../../providers/rfc2136/transport.js");
+    const controller = new AbortController();
+    const conn = await TcpConnection.open({ host: "127.0.0.1", port: server.port }, { signal: controller.signal, connectTimeoutMs: 1000 });
+    server.faults.push("drop");
+    const pending = conn.exchange(new Uint8Array([0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), { signal: controller.signal, timeoutMs: 60_000 });
+    setTimeout(() => controller.abort(new Error("cycle cancelled")), 20);
+    await expect(pending).rejects.toThrow("cycle cancelled");
+    expect(conn.isOpen).toBe(false);
+  });
+});
