@@ -385,13 +385,14 @@ describe("mailpool keeps a real BIND's dynamic zone true through signed updates"
 
   it("an update to an inline-signed zone keeps it validating: new RRSIGs over the changed RRset, delv says fully validated", async () => {
     // Wait for named to sign the zone (dnssec-policy default makes a CSK at load).
-    const dnskey = await waitFor(
+    const dnskey = await waitFor<string>(
       "named to sign signed.test",
       async () => {
         const r = await named().digRaw("+noall", "+answer", "signed.test", "DNSKEY");
         const key = r.stdout.split("\n").find((l) => /\tDNSKEY\t257 /.test(l) || /\sDNSKEY\s+257\s/.test(l));
         const sig = await named().digRaw("+dnssec", "+noall", "+answer", SIGNED_POOL, "A");
-        return key !== undefined && /RRSIG\s+A\s/.test(sig.stdout) ? { value: key } : { note: r.stdout || "no DNSKEY yet" };
+        if (key === undefined || !/RRSIG\s+A\s/.test(sig.stdout)) return { note: r.stdout || "no DNSKEY yet" };
+        return { value: key };
       },
       { timeoutMs: 30_000, intervalMs: 300, diagnostics: () => named().diagnostics() },
     );
