@@ -95,7 +95,9 @@ export function updateRcodeError(c: AnswerContext, msg: DecodedMessage, signed: 
       );
     case RCODE.NOTAUTH:
       return new ProviderError(
-        `${c.what}: ${c.server} is not authoritative for zone ${c.zone} (NOTAUTH)${unsigned}: point server at the zone's primary; nothing was changed`,
+        signed
+          ? `${c.what}: ${c.server} is not authoritative for zone ${c.zone} (NOTAUTH): point server at the zone's primary; nothing was changed`
+          : `${c.what}: ${c.server} answered NOTAUTH without a signature: it is not authoritative for zone ${c.zone}, or it does not know ${signedHow(c)}; nothing was changed`,
         { transient: false },
       );
     case RCODE.NOTZONE:
@@ -128,7 +130,10 @@ export function queryRcodeError(c: AnswerContext, msg: DecodedMessage, signed: b
     );
   }
   if (code === RCODE.NOTAUTH) {
-    return new ProviderError(`${c.what}: ${c.server} answered NOTAUTH${unsigned}: it is not authoritative for zone ${c.zone}`, { transient: false });
+    return new ProviderError(
+      `${c.what}: ${c.server} answered NOTAUTH${unsigned}: it is not authoritative for zone ${c.zone}${signed ? "" : `, or it does not know ${signedHow(c)}`}`,
+      { transient: false },
+    );
   }
   return new ProviderError(`${c.what}: ${c.server} answered ${rcodeName(code)}${unsigned}`, { transient: false });
 }
