@@ -102,6 +102,7 @@ export function udpExchange(ep: Endpoint, message: Uint8Array, options: Exchange
       finish(undefined, answer);
     });
     socket.connect(ep.port, ep.host, () => {
+      if (done) return; // aborted or timed out while connecting: the socket is closed
       socket.send(message, (e) => {
         if (e) finish(fromSocketError(e as NodeJS.ErrnoException, ep, "UDP"));
       });
