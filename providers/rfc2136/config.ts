@@ -28,6 +28,8 @@ export const rfc2136ConfigSchema = z
     secret: z
       .string()
       .min(1)
+      // The message never repeats the value: it is a secret.
+      .regex(/^\s*(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\s*$/, 'is not a base64 TSIG secret (the text tsig-keygen prints between the quotes after "secret")')
       .optional()
       .describe("The key's secret, base64 as tsig-keygen prints it. Write `${ENV_VAR}`, never the secret itself. Give this or `secretFile`. Never logged."),
     secretFile: z

@@ -64,6 +64,11 @@ describe("rfc2136ConfigSchema", () => {
     expect(problems(configText("type: rfc2136\nserver: 192.0.2.53\nkeyName: k\nsecret: c2VjcmV0\ntsig: x"))).toEqual(["providers.ns.tsig: unknown key"]);
   });
 
+  it("refuses a secret that is not base64 at load (exit 78), without repeating it", () => {
+    const shown = problems(configText("type: rfc2136\nserver: 192.0.2.53\nkeyName: k\nsecret: ${TSIG_SECRET}"), { TSIG_SECRET: "hunter2!" });
+    expect(shown).toEqual(['providers.ns.secret: is not a base64 TSIG secret (the text tsig-keygen prints between the quotes after "secret")']);
+  });
+
   it("never shows the secret in a config error", () => {
     const shown = problems(configText("type: rfc2136\nserver: 192.0.2.53\nport: 0\nkeyName: k\nsecret: ${TSIG_SECRET}"), { TSIG_SECRET: "aHVudGVyMg==" });
     expect(shown).toEqual(["providers.ns.port: 0 is below 1"]);

@@ -223,6 +223,19 @@ describe("rfc2136 apply", () => {
     await expect(p.apply([{ key: a!, before: a!, after: { ttl: 300, values: ["192.0.2.11"] }, pool: "smtp.example.com" }], signal())).rejects.toThrow(/REFUSED/);
   });
 
+  it("opens a new TCP connection once when the server closed the one it had, for a query and for an UPDATE", async () => {
+    const p = await provider({ transport: "tcp" });
+    server.faults.push("close");
+    const [a] = await p.read([KEYS[0]!], signal());
+    expect(a?.values).toEqual(["192.0.2.10", "192.0.2.11"]);
+    server.faults.push("close");
+    await p.apply([{ key: a!, before: a!, after: { ttl: 300, values: ["192.0.2.10"] }, pool: "smtp.example.com" }], signal());
+    expect(valuesOf("smtp.example.com", "A")).toEqual([hexA("192.0.2.10")]);
+    // Twice in a row is a failure, and a transient one.
+    server.faults.push("close", "close");
+    await expect(p.read([KEYS[0]!], signal())).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/closed the TCP connection before answering/) });
+  });
+
   it("sends a message over 512 octets over TCP even with transport udp", async () => {
     const p = await provider();
     const many = Array.from({ length: 40 }, (_, i) => `192.0.2.${i + 100}`);
@@ -280,11 +293,15 @@ describe("rfc2136 secrets", () => {
     );
   });
 
-  it("refuses a secret that is not base64 without repeating it", async () => {
+  it("refuses a secret that is not base64 without repeating it, in the block and in a key file", async () => {
     const err = (await create({ type: "rfc2136", server: "127.0.0.1", keyName: "k", secret: "not*base64*hunter2" }, ctx()).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(ProviderConfigError);
     expect(err.message).toMatch(/^providers\.ns\.secret: is not a base64 TSIG secret/);
     expect(err.message).not.toContain("hunter2");
+    const file = `key "k" { algorithm hmac-sha256; secret "hunter2!"; };`;
+    const fromFile = (await create({ type: "rfc2136", server: "127.0.0.1", keyName: "k", secretFile: "/k" }, ctx(), { readFile: () => file }).catch((e: unknown) => e)) as Error;
+    expect(fromFile.message).toMatch(/^providers\.ns\.secretFile \(\/k\): is not a base64 TSIG secret/);
+    expect(fromFile.message).not.toContain("hunter2");
   });
 });
 
