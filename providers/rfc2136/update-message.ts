@@ -8,7 +8,8 @@
  *   - update: "delete an RRset", §2.5.2 (class ANY, TTL 0, no RDATA), then "add to an RRset",
  *     §2.5.1 (class IN, the new TTL, each new RDATA).
  * The server checks every prerequisite before it changes anything and applies the whole message
- * or nothing (§3.2, §3.4): a concurrent change makes it answer NXRRSET or YXRRSET.
+ * or nothing (§3.2, §3.4): a concurrent change makes it answer NXRRSET or YXRRSET. Owner names
+ * are compressed (RFC 1035 §4.1.4), so most updates fit the 512 octets of a UDP message.
  */
 import { CLASS, OPCODE, TYPE, Writer, writeHeader, writeRecord, type WireRecord } from "./wire.js";
 
@@ -50,8 +51,8 @@ export function buildUpdate(id: number, zone: string, changes: readonly UpdateCh
   }
   const w = new Writer();
   writeHeader(w, { id, opcode: OPCODE.UPDATE, counts: [1, prerequisites.length, updates.length, 0] });
-  w.name(zone).u16(TYPE.SOA).u16(CLASS.IN);
-  for (const r of prerequisites) writeRecord(w, r);
-  for (const r of updates) writeRecord(w, r);
+  w.compressedName(zone).u16(TYPE.SOA).u16(CLASS.IN);
+  for (const r of prerequisites) writeRecord(w, r, true);
+  for (const r of updates) writeRecord(w, r, true);
   return w.finish();
 }

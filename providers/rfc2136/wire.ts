@@ -5,8 +5,8 @@
  * and ANY records with empty RDATA in the prerequisite and update sections, which general
  * libraries (dns-packet among them) encode wrongly.
  *
- * The encoder never compresses names (RFC 1035 §4.1.4 allows that; a message over 512 bytes then
- * goes over TCP). The decoder follows compression pointers only backwards, at most 64 times per
+ * The encoder compresses owner names in UPDATE messages as BIND's nsupdate does (each name
+ * against the longest suffix already written); TSIG names are always written whole. The decoder follows compression pointers only backwards, at most 64 times per
  * name, and never reads a name longer than 255 octets, so a hostile answer cannot loop it.
  */
 import { isIP } from "node:net";
@@ -142,6 +142,29 @@ export class Writer {
     return this.bytes(encodeName(name));
   }
 
+  /** Offsets of the names written with compressedName, by lower-case suffix. */
+  readonly #suffixes = new Map<string, number>();
+
+  /**
+   * A name compressed against the names written before it with this method (RFC 1035 §4.1.4):
+   * the longest known suffix becomes a pointer. Only for owner names of ordinary records — never
+   * inside TSIG, whose names are written whole.
+   */
+  compressedName(name: string): this {
+    encodeName(name); // validates lengths
+    const n = (name.endsWith(".") ? name.slice(0, -1) : name).toLowerCase();
+    const labels = n === "" ? [] : n.split(".");
+    for (let i = 0; i < labels.length; i++) {
+      const suffix = labels.slice(i).join(".");
+      const at = this.#suffixes.get(suffix);
+      if (at !== undefined) return this.u16(0xc000 | at);
+      if (this.#len < 0x4000) this.#suffixes.set(suffix, this.#len);
+      const bytes = new TextEncoder().encode(labels[i]);
+      this.u8(bytes.length).bytes(bytes);
+    }
+    return this.u8(0);
+  }
+
   /** Writes a u16 at an earlier position (RDLENGTH once the RDATA is written). */
   patch16(at: number, v: number): this {
     this.#buf[at] = (v >>> 8) & 0xff;
@@ -182,9 +205,12 @@ export function writeHeader(w: Writer, h: HeaderInit): void {
   for (const c of h.counts) w.u16(c);
 }
 
-export function writeRecord(w: Writer, r: WireRecord): void {
+/** One record; its owner name compressed against earlier ones when `compress` is set. */
+export function writeRecord(w: Writer, r: WireRecord, compress = false): void {
   if (r.rdata.length > 0xffff) throw new WireFormatError(`RDATA of ${r.name} is longer than 65535 octets`);
-  w.name(r.name).u16(r.type).u16(r.class).u32(r.ttl).u16(r.rdata.length).bytes(r.rdata);
+  if (compress) w.compressedName(r.name);
+  else w.name(r.name);
+  w.u16(r.type).u16(r.class).u32(r.ttl).u16(r.rdata.length).bytes(r.rdata);
 }
 
 /** A standard query (RD clear: we ask the authority itself). */
