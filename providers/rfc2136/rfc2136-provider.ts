@@ -110,17 +110,17 @@ export class Rfc2136Provider implements Provider {
     const notes: string[] = [];
     try {
       const zones = await this.#resolveZones(session, signal);
-      const byZone = new Map<string, { change: RRsetChange; update: UpdateChange }[]>();
+      const byZone = new Map<string, UpdateChange[]>();
       for (const change of changes) {
         const update = toUpdateChange(change);
         if (update === undefined) continue;
         const zone = zoneOf(update.name, zones);
-        byZone.set(zone, [...(byZone.get(zone) ?? []), { change, update }]);
+        byZone.set(zone, [...(byZone.get(zone) ?? []), update]);
       }
       if (byZone.size === 0) return { applied: 0, notes: ["nothing to write: the live RRsets already match"] };
       for (const [zone, list] of byZone) {
         try {
-          notes.push(await this.#update(session, zone, list.map((x) => x.update), signal));
+          notes.push(await this.#update(session, zone, list, signal));
         } catch (e) {
           throw withWritten(e, { applied, notes: [...notes] });
         }
