@@ -9,6 +9,7 @@ const loaders: Readonly<Record<string, () => Promise<ProviderModule<never>>>> = 
   memory: () => import("./memory/index.js"),
   route53: () => import("./route53/index.js"),
   cloudflare: () => import("./cloudflare/index.js"),
+  rfc2136: () => import("./rfc2136/index.js"),
 };
 
 export const providerKinds = Object.keys(loaders);

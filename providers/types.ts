@@ -83,7 +83,7 @@ export interface ApplyResult {
 }
 
 export interface Provider {
-  /** "zonefile", "memory", "route53", "cloudflare". */
+  /** "zonefile", "memory", "route53", "cloudflare", "rfc2136". */
   readonly kind: string;
   /** Returns the RRsets that exist among `keys` (absent ones are simply not returned). */
   read(keys: readonly RRsetKey[], signal: AbortSignal): Promise<RRset[]>;

@@ -18,7 +18,7 @@ packages=(
   dovecot-pop3d
   bind9            # named, tsig-keygen
   bind9-utils      # rndc, rndc-confgen, named-checkzone (a dependency of bind9; listed for clarity)
-  bind9-dnsutils   # dig
+  bind9-dnsutils   # dig, nsupdate, delv
   openssl
 )
 
@@ -61,7 +61,7 @@ echo "postfix postfix/mailname string localhost.localdomain" | debconf-set-selec
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-for cmd in postconf postfix dovecot named tsig-keygen rndc named-checkzone dig openssl; do
+for cmd in postconf postfix dovecot named tsig-keygen rndc named-checkzone dig nsupdate delv openssl; do
   command -v "$cmd" >/dev/null || { echo "install-integration-deps: $cmd is still missing" >&2; exit 1; }
 done
 echo "install-integration-deps: done"

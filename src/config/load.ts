@@ -85,6 +85,7 @@ export function parseConfig(text: string, options: LoadOptions & { source?: stri
   // File paths in provider blocks are relative to the config file's folder.
   for (const block of Object.values(config.providers)) {
     if (block.type === "zonefile") block.path = resolve(baseDir, block.path);
+    if (block.type === "rfc2136" && block.secretFile !== undefined) block.secretFile = resolve(baseDir, block.secretFile);
   }
   if (problems.length > 0) throw new ConfigError(problems, source);
   return config;

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { BlockCheckContext, BlockProblem } from "../../providers/block-check.js";
 import { checkCloudflareBlock, cloudflareConfigSchema } from "../../providers/cloudflare/config.js";
 import { memoryConfigSchema } from "../../providers/memory/config.js";
+import { rfc2136ConfigSchema } from "../../providers/rfc2136/config.js";
 import { checkRoute53Block, route53ConfigSchema } from "../../providers/route53/config.js";
 import { checkZonefileBlock, zonefileConfigSchema } from "../../providers/zonefile/config.js";
 
@@ -97,6 +98,7 @@ export const providerSchema = z.discriminatedUnion("type", [
   route53ConfigSchema,
   cloudflareConfigSchema,
   memoryConfigSchema,
+  rfc2136ConfigSchema,
 ]);
 
 /** A provider block's rules beyond its schema (providers/block-check.ts), run by the loader. */

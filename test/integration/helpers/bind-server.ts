@@ -7,11 +7,36 @@
  * listen-on against them); lo has only 127.0.0.1/8, so queries go to 127.0.0.1 on a free high
  * port. The control channel binds its address directly, so it may use any 127.0.0.x. Never
  * port 53, never 0.0.0.0, never IPv6.
+ *
+ * For dynamic updates (RFC 2136), callers add TSIG keys (`keys`), statements inside the zone
+ * block (`zoneStatements`: `update-policy { … };`, `dnssec-policy default; inline-signing yes;`)
+ * and further zones (`extraZones`). Zone files live in the caller's folder, which named can
+ * write: its journals (.jnl) and signed copies go next to them.
  */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
+import { execFile } from "node:child_process";
 import { requireBinary, runCommand, spawnServer, tailLines, waitFor, type CommandResult } from "./server-process.js";
+
+/** Runs `file args` with `input` on its standard input (no shell), bounded to 20 s. */
+function runCommandWithInput(file: string, args: readonly string[], input: string): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = execFile(file, args, { timeout: 20_000, killSignal: "SIGKILL", encoding: "utf8" }, (e, stdout, stderr) => {
+      const code = e ? (typeof e.code === "number" ? e.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(input);
+  });
+}
+
+/** A TSIG key named knows (written as a `key` statement). */
+export interface TsigKeySpec {
+  readonly name: string;
+  readonly algorithm: "hmac-sha256" | "hmac-sha512" | "hmac-sha1";
+  /** base64 */
+  readonly secret: string;
+}
 
 export interface BindOptions {
   /** An empty folder: named.conf, the key, the zone file, named's working files. */
@@ -36,11 +61,18 @@ export interface BindOptions {
   /** Address of the rndc control channel (default: host); any 127.0.0.x works. */
   readonly controlHost?: string;
   readonly startTimeoutMs?: number;
+  /** TSIG keys for updates and queries (besides the rndc key). */
+  readonly keys?: readonly TsigKeySpec[];
+  /** Statements inside the primary zone's block, e.g. `update-policy { grant … };`. */
+  readonly zoneStatements?: string;
 }
 
+/** A primary zone from its own file in `dir`. */
 export interface ZoneSpec {
   readonly zone: string;
   readonly text: string;
+  /** Statements inside its zone block (update-policy, dnssec-policy, inline-signing …). */
+  readonly statements?: string;
 }
 
 export interface BindServer {
@@ -60,6 +92,12 @@ export interface BindServer {
   serial(): Promise<number>;
   /** `named-checkzone <zone> <zoneFile>`. */
   checkZone(): Promise<CommandResult>;
+  /** The zone file of `zone` (the primary one or one of extraZones). */
+  zoneFileOf(zone: string): string;
+  /** `dig @host -p port <args>` (no +short), the whole run. */
+  digRaw(...args: string[]): Promise<CommandResult>;
+  /** `nsupdate [-v] -y alg:name:secret` fed `server host port` and then `script`. */
+  nsupdate(key: TsigKeySpec, script: string, options?: { tcp?: boolean }): Promise<CommandResult>;
   stop(): Promise<void>;
   /** What named has logged so far (-g logs to stderr), the last 16 KiB. */
   log(): string;
@@ -91,13 +129,20 @@ export async function startBind(options: BindOptions): Promise<BindServer> {
   const keyName = "mailpool-it-rndc";
   await makeTsigKey(keyFile, keyName);
   writeFileSync(zoneFile, options.zoneText);
+  const keysFile = join(dir, "tsig.keys");
+  writeFileSync(keysFile, (options.keys ?? []).map((k) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };\n`).join(""), { mode: 0o600 });
+  const nsupdateBin = options.keys?.length ? requireBinary("nsupdate", "bind9-dnsutils") : undefined;
+  /** The default view's file of each zone (zoneFileOf). */
+  const zoneFiles = new Map<string, string>([[zone, zoneFile]]);
   const zoneStatement = (z: ZoneSpec, view?: string) => {
     const file = join(dir, `${view ? `${view}-` : ""}${z.zone}.zone`);
     writeFileSync(file, z.text);
-    return `zone "${z.zone}" {\n  type primary;\n  file "${file}";\n};\n`;
+    if (!view) zoneFiles.set(z.zone, file);
+    return `zone "${z.zone}" {\n  type primary;\n  file "${file}";\n  key-directory "${dir}";\n${z.statements ?? ""}\n};\n`;
   };
   const mainZones =
-    `zone "${zone}" {\n  type primary;\n  file "${zoneFile}";\n};\n` + (options.extraZones ?? []).map((z) => zoneStatement(z)).join("");
+    `zone "${zone}" {\n  type primary;\n  file "${zoneFile}";\n${options.zoneStatements ?? ""}\n};\n` +
+    (options.extraZones ?? []).map((z) => zoneStatement(z)).join("");
   const zonesText = options.views?.length
     ? options.views
         .map((v) => `view "${v.name}" {\n  match-clients { ${v.matchClients.map((c) => `${c}; `).join("")}};\n${v.zones.map((z) => zoneStatement(z, v.name)).join("")}};\n`)
@@ -107,6 +152,7 @@ export async function startBind(options: BindOptions): Promise<BindServer> {
     confFile,
     `// written by test/integration/helpers/bind-server.ts
 include "${keyFile}";
+include "${keysFile}";
 options {
   directory "${dir}";
   pid-file "${join(dir, "named.pid")}";
@@ -150,6 +196,17 @@ ${zonesText}`,
       return serial;
     },
     checkZone: () => runCommand(checkzone, [zone, zoneFile]),
+    zoneFileOf(name) {
+      const file = zoneFiles.get(name);
+      if (file === undefined) throw new Error(`named serves no zone ${name} here`);
+      return file;
+    },
+    digRaw: (...args) => runCommand(dig, ["+time=1", "+tries=2", `@${host}`, "-p", String(port), ...args], 10_000),
+    async nsupdate(key, script, opts = {}) {
+      if (nsupdateBin === undefined) throw new Error("startBind was given no TSIG keys, so nsupdate has none to sign with");
+      const input = `server ${host} ${port}\n${script.trim()}\n`;
+      return runCommandWithInput(nsupdateBin, [...(opts.tcp ? ["-v"] : []), "-t", "5", "-y", `${key.algorithm}:${key.name}:${key.secret}`], input);
+    },
     log: () => proc.output(),
     async stop() {
       await proc.stop("SIGTERM", 10_000);
