@@ -319,12 +319,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   let resolveStop!: () => void;
   const stopped = new Promise<void>((r) => (resolveStop = r));
+  let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) {
+    if (signalled) {
       log.warn({ signal: sig }, "second signal: exiting at once");
       (opts.exit ?? process.exit)(128 + (SIGNAL_NUMBERS[sig] ?? 15));
       return;
     }
+    signalled = true;
     log.info({ signal: sig }, "stopping");
     resolveStop();
   };
