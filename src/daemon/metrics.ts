@@ -4,8 +4,10 @@
  * are fed as things happen; the per-address gauges are computed at scrape time from the last
  * report of each schedule group, so an address that leaves the config leaves /metrics too.
  * README "Metrics" lists every series; the names of the hand-written exposition this replaces
- * are kept (one renamed: mailpool_probe_duration_seconds is now a histogram by check and
- * result, the per-address last duration is mailpool_probe_last_duration_seconds).
+ * are kept, but for two: mailpool_probe_duration_seconds is now a histogram by check and
+ * result (the per-address last duration is mailpool_probe_last_duration_seconds), and
+ * mailpool_tls_cert_days_left gave way to mailpool_tls_cert_not_after_timestamp_seconds
+ * (Prometheus wants base units; promtool rejects "days").
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { CycleReport } from "../controller/cycle.js";
@@ -45,7 +47,12 @@ export class Metrics {
 
   constructor(options: MetricsOptions) {
     const r = [this.registry];
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "" });
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: "" });
+      // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool
+      // rejects them); the same counts stay available by type in nodejs_active_{handles,requests,resources}.
+      for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) this.registry.removeSingleMetric(name);
+    }
     new Gauge({
       name: "mailpool_build_info",
       help: "Always 1; the labels say which mailpool and Node.js run.",
@@ -104,7 +111,6 @@ export class Metrics {
       });
     perObservation("mailpool_probe_success", "Last probe result per address and check: 1 passed, 0 failed.", (o) => (o.ok ? 1 : 0));
     perObservation("mailpool_probe_last_duration_seconds", "Last probe's handshake duration per address and check.", (o) => o.latencyMs / 1000);
-    perObservation("mailpool_tls_cert_days_left", "Days until the certificate the address presented expires.", (o) => o.tls?.daysLeft);
     perObservation("mailpool_tls_cert_not_after_timestamp_seconds", "notAfter of the certificate the address presented (Unix time), as blackbox_exporter's probe_ssl_earliest_cert_expiry.", (o) =>
       o.tls ? Date.parse(o.tls.validTo) / 1000 : undefined,
     );

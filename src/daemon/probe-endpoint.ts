@@ -89,7 +89,6 @@ async function render(o: Observation, seconds: number): Promise<string> {
     new Gauge({ name: "probe_tls_version_info", help: "The TLS version negotiated.", labelNames: ["version"], registers: r }).set({ version: o.tls.protocol }, 1);
     new Gauge({ name: "probe_tls_cipher_info", help: "The cipher negotiated.", labelNames: ["cipher"], registers: r }).set({ cipher: o.tls.cipher }, 1);
     new Gauge({ name: "probe_tls_cert_verified", help: "1 when the certificate chain and name verified.", registers: r }).set(o.tls.authorized ? 1 : 0);
-    new Gauge({ name: "probe_tls_cert_days_left", help: "Days until the certificate presented expires.", registers: r }).set(o.tls.daysLeft);
   }
   // Why a probe failed, as a comment (Prometheus ignores it; a person reading /probe does not).
   const reason = o.ok ? "" : `# reason: ${o.reason.replace(/[\r\n]+/g, " ")}\n`;
