@@ -44,6 +44,8 @@ export interface PoolSpec {
   readonly confirmIntervalMs: number;
   readonly safety: SafetySpec;
   readonly recordStyle: "simple" | "multivalue";
+  /** Daemon mode: the pool's own cron schedule (absent: the config's). */
+  readonly schedule?: string;
 }
 
 export type Health = "up" | "down" | "unknown";

@@ -32,7 +32,8 @@ export interface Config {
   readonly concurrency: number;
   readonly proberIsolation: { readonly enabled: boolean; readonly threshold: number };
   readonly retry: { readonly retries: number; readonly minTimeoutMs: number; readonly maxTimeoutMs: number };
-  readonly daemon: { readonly listen: string; readonly cycleTimeoutMs: number };
+  readonly daemon: RawConfig["daemon"];
+  readonly alerts: RawConfig["alerts"];
   readonly providers: Readonly<Record<string, ProviderConfig>>;
   readonly checks: Readonly<Record<string, CheckSpec>>;
   readonly pools: readonly PoolSpec[];
@@ -248,12 +249,24 @@ function resolveConfig(raw: RawConfig, problems: string[], readFile: (p: string)
       confirmIntervalMs: p.confirmIntervalMs ?? raw.defaults.confirmIntervalMs,
       safety,
       recordStyle: p.recordStyle ?? "simple",
+      ...(p.schedule !== undefined ? { schedule: p.schedule } : {}),
     });
+    if (p.schedule !== undefined && !validateCron(p.schedule)) {
+      problems.push(`${where}.schedule: ${JSON.stringify(p.schedule)} is not a valid cron expression`);
+    }
   });
 
   const listen = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(raw.daemon.listen);
   if (raw.daemon.listen !== "" && (!listen || Number(listen[2]) > 65535)) {
     problems.push(`daemon.listen: ${JSON.stringify(raw.daemon.listen)} is not host:port (port 0–65535)`);
+  }
+
+  const le = raw.daemon.leaderElection;
+  if (le.renewDeadlineSeconds >= le.leaseDurationSeconds) {
+    problems.push(`daemon.leaderElection.renewDeadlineSeconds: ${le.renewDeadlineSeconds} must be below leaseDurationSeconds ${le.leaseDurationSeconds} (the leader must stop writing before its lease can pass to another replica)`);
+  }
+  if (le.retryPeriodSeconds * 1.2 >= le.renewDeadlineSeconds) {
+    problems.push(`daemon.leaderElection.retryPeriodSeconds: ${le.retryPeriodSeconds} leaves no room for a retry within renewDeadlineSeconds ${le.renewDeadlineSeconds} (needs retryPeriodSeconds × 1.2 below it)`);
   }
 
   return {
@@ -264,6 +277,7 @@ function resolveConfig(raw: RawConfig, problems: string[], readFile: (p: string)
     proberIsolation: raw.proberIsolation,
     retry: raw.retry,
     daemon: raw.daemon,
+    alerts: raw.alerts,
     providers: raw.providers,
     checks,
     pools,

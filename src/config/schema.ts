@@ -83,6 +83,75 @@ const poolSchema = z.strictObject({
     .optional()
     .describe("Route 53 only: simple (one RRset, every address) or multivalue (one record set per member). Default simple."),
   safety: safetySchema.optional(),
+  schedule: z
+    .string()
+    .optional()
+    .describe("Daemon mode: this pool's own probe schedule (node-cron syntax). Default: the top-level schedule."),
+});
+
+const leaderElectionSchema = z.strictObject({
+  enabled: z.boolean().default(false).describe("Elect one writer among replicas with a coordination.k8s.io/v1 Lease. Default false (a single process applies)."),
+  leaseName: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a Kubernetes object name (lower-case letters, digits, '-', '.')")
+    .default("mailpool")
+    .describe("Name of the Lease object. Default mailpool."),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name")
+    .optional()
+    .describe("Namespace of the Lease. Default: the pod's own (/var/run/secrets/kubernetes.io/serviceaccount/namespace), else default."),
+  identity: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe("This replica's holder identity in the Lease. Default: env POD_NAME, else the host name."),
+  leaseDurationSeconds: z.number().int().min(1).max(3600).default(15).describe("How long a lease lasts without renewal before another replica may take it. Default 15."),
+  renewDeadlineSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(10)
+    .describe("The leader stops applying when it has not renewed for this long; must be below leaseDurationSeconds. Default 10."),
+  retryPeriodSeconds: z.number().min(0.1).max(600).default(2).describe("Time between acquire and renew attempts. Default 2."),
+  kubeconfig: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Path of a kubeconfig file. Default: the in-cluster service account, else env KUBECONFIG, else ~/.kube/config."),
+});
+
+const alertsSchema = z.strictObject({
+  webhook: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }).describe("Receiver URL; each event is POSTed as JSON. Treated as a secret in logs (it often carries a token)."),
+      timeoutMs: z.number().int().min(100).max(120_000).default(5000).describe("Deadline of one POST. Default 5000."),
+      retries: z.number().int().min(0).max(10).default(3).describe("Retries after a failed POST (network error, 429 or 5xx), with backoff. Default 3."),
+      secret: z
+        .string()
+        .min(16)
+        .optional()
+        .describe("HMAC-SHA256 key: the X-Mailpool-Signature-256 header carries sha256=<hex of HMAC(secret, body)>. At least 16 characters; use ${ENV}."),
+      minIntervalMs: z.number().int().min(0).default(0).describe("Least time between two POSTs to this receiver (events wait in the queue). Default 0."),
+    })
+    .optional()
+    .describe("JSON webhook receiver."),
+  command: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe("argv of a command run (no shell) for each event, with the event in MAILPOOL_ALERT_* environment variables."),
+  commandTimeoutMs: z.number().int().min(100).max(600_000).default(10_000).describe("A command still running after this long is killed. Default 10000."),
+  dedupeWindowMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(300_000)
+    .describe("An event of the same kind about the same pool and address is sent once per window. Default 300000 (5 minutes)."),
+  maxPerHour: z.number().int().min(1).default(60).describe("Most events sent per hour across all kinds; the rest are dropped and counted. Default 60."),
+  queueSize: z.number().int().min(1).max(10_000).default(100).describe("Events waiting for a slow receiver; beyond this the newest are dropped and counted. Default 100."),
 });
 
 export const providerSchema = z.discriminatedUnion("type", [
@@ -140,9 +209,33 @@ export const configSchema = z
           .min(1000)
           .default(300_000)
           .describe("A daemon cycle still running after this long is aborted (and reported); the next one starts on schedule."),
+        shutdownGraceMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(600_000)
+          .default(20_000)
+          .describe("On SIGTERM/SIGINT, how long an apply already under way may take to finish before it is aborted. Keep it below the pod's terminationGracePeriodSeconds. Default 20000."),
+        probeSpreadPercent: z
+          .number()
+          .min(0)
+          .max(90)
+          .default(50)
+          .describe("Spread each cycle's probes at random over this share of the time to the next tick, so a large pool is not hit in one burst. 0 probes everything at once. Default 50."),
+        leaderElection: leaderElectionSchema.prefault({}).describe("Several replicas elect one writer through a Kubernetes Lease; see README 'Leader election'."),
+        probeEndpoint: z
+          .strictObject({
+            allowAnyTarget: z
+              .boolean()
+              .default(false)
+              .describe("Let /probe handshake with any host:port. Default false: only the configured pools' member and standby addresses."),
+          })
+          .prefault({})
+          .describe("The /probe endpoint (blackbox_exporter multi-target pattern)."),
       })
       .prefault({})
       .describe("Daemon mode."),
+    alerts: alertsSchema.prefault({}).describe("Alerts on transitions; see README 'Alerts'. Off unless a webhook or command is set."),
     providers: z.record(z.string(), providerSchema).describe("DNS providers by name; pools refer to them."),
     checks: z.record(z.string(), checkSchema).default({}).describe("Named checks (handshake modules) built on the built-in ones."),
     pools: z.array(poolSchema).min(1).describe("The round-robin names to keep true."),
