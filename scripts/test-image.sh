@@ -16,7 +16,8 @@
 #     against an SMTP listener on a free loopback port, asserting the plan it prints.
 #
 # Everything lives in its own podman storage under a temporary folder, removed at the end.
-# Env: NODE_MAJOR (default 26), KEEP=1 keeps the work folder for a look afterwards.
+# Env: NODE_MAJOR (default 26); DOCKERFILE (default ./Dockerfile; e.g. a broken copy, to see this
+# fail); KEEP=1 keeps the work folder for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -42,6 +43,7 @@ mnt=""
 
 cleanup() {
   local rc=$?
+  set +e   # clean up all the way, whatever fails; keep the script's own status
   [ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null || true
   [ -n "$mnt" ] && podman_ image unmount "$image" >/dev/null 2>&1 || true
   if [ "${KEEP:-0}" = 1 ]; then
@@ -49,8 +51,8 @@ cleanup() {
   else
     podman_ rmi -af >/dev/null 2>&1 || true
     # Overlay layers may still be mounted if podman was killed mid-build.
-    grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-    rm -rf "$work"
+    grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$work" || echo "test:image: could not remove $work" >&2
   fi
   exit "$rc"
 }
@@ -96,7 +98,7 @@ say "podman build (build stage: npm ci + tsc; runtime stage: npm ci --omit=dev)"
 build_started=$SECONDS
 timeout 1500 podman "${podman_opts[@]}" build --isolation chroot --network host --pull=never --layers=false \
   --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
-  -t "$image" -f Dockerfile . >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; die "podman build failed"; }
+  -t "$image" -f "${DOCKERFILE:-Dockerfile}" . >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; die "podman build failed"; }
 say "built $image in $((SECONDS - build_started)) s"
 
 # --- 3. the image's config and contents ------------------------------------------------------
