@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests (test/integration/, docs/integration-tests.md)
-# start on loopback: Postfix, Dovecot (IMAP, POP3), BIND (named, rndc, dig, named-checkzone) and
-# openssl. Needs root and Debian's package mirrors, nothing else. Idempotent: packages already
-# installed are skipped, and a re-run with everything present touches nothing.
+# start on loopback: Postfix, Dovecot (IMAP, POP3), BIND (named, rndc, dig, named-checkzone),
+# openssl, and Prometheus's promtool (its service is never started, like the others'). Needs
+# root and Debian's package mirrors, nothing else. Idempotent: packages already installed are
+# skipped, and a re-run with everything present touches nothing.
 #
 # No package may start its system-wide service: a policy-rc.d that refuses every start is in
 # place during the install (removed afterwards only if this script created it), and Postfix is
@@ -20,6 +21,7 @@ packages=(
   bind9-utils      # rndc, rndc-confgen, named-checkzone (a dependency of bind9; listed for clarity)
   bind9-dnsutils   # dig
   openssl
+  prometheus       # promtool (check metrics) for test/integration/promtool-metrics.test.ts
 )
 
 if [ "$(id -u)" -ne 0 ]; then

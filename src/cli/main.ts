@@ -139,6 +139,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         dryRun: flags.dryRun ?? false,
         force: flags.force ?? false,
         output: globals().output,
+        version: VERSION,
       });
     });
 

@@ -18,13 +18,16 @@ export interface RuntimeOptions {
   readonly probe?: ProbeFn;
   readonly providers?: ReadonlyMap<string, Provider>;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Wraps every provider instance (the daemon counts calls and gates applies on leadership). */
+  readonly wrapProvider?: (name: string, provider: Provider) => Provider;
 }
 
 export function createRuntime(config: Config, logger: MinimalLogger, options: RuntimeOptions = {}): Runtime {
   const instances = new Map<string, Promise<Provider>>();
   const provider = (name: string): Promise<Provider> => {
+    const wrap = (p: Provider) => (options.wrapProvider ? options.wrapProvider(name, p) : p);
     const given = options.providers?.get(name);
-    if (given) return Promise.resolve(given);
+    if (given) return Promise.resolve(wrap(given));
     let p = instances.get(name);
     if (!p) {
       const block = config.providers[name];
@@ -35,7 +38,7 @@ export function createRuntime(config: Config, logger: MinimalLogger, options: Ru
         pools: config.pools.filter((x) => x.provider === name).map((x) => ({ name: x.name, recordStyle: x.recordStyle })),
         env: options.env ?? process.env,
         logger,
-      });
+      }).then(wrap);
       // A failed creation (zone not found, bad credentials) is retried next cycle.
       p.catch(() => instances.delete(name));
       instances.set(name, p);

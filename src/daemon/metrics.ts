@@ -1,90 +1,184 @@
 /**
- * Prometheus text exposition of what the daemon knows, built from the last cycle's report and a
- * few counters. No client library: the format is small and this keeps start-up cheap.
+ * The daemon's Prometheus metrics, with prom-client on a registry of its own (never the global
+ * one, so two daemons in one process — tests — do not share series). Counters and histograms
+ * are fed as things happen; the per-address gauges are computed at scrape time from the last
+ * report of each schedule group, so an address that leaves the config leaves /metrics too.
+ * README "Metrics" lists every series; the names of the hand-written exposition this replaces
+ * are kept, but for two: mailpool_probe_duration_seconds is now a histogram by check and
+ * result (the per-address last duration is mailpool_probe_last_duration_seconds), and
+ * mailpool_tls_cert_days_left gave way to mailpool_tls_cert_not_after_timestamp_seconds
+ * (Prometheus wants base units; promtool rejects "days").
  */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { CycleReport } from "../controller/cycle.js";
-import type { ActionKind } from "../model.js";
+import type { Observation } from "../probes/types.js";
 
-const esc = (v: string): string => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-const labels = (l: Record<string, string>): string => {
-  const parts = Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`);
-  return parts.length ? `{${parts.join(",")}}` : "";
-};
+export const PROBE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const CYCLE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/** "ok", "conflict", "transient", "error" or "aborted": the outcome of one provider call. */
+export type ProviderCode = "ok" | "conflict" | "transient" | "error" | "aborted";
+
+export interface MetricsOptions {
+  readonly version: string;
+  /** Also collect prom-client's default process and Node.js metrics (default true). */
+  readonly defaultMetrics?: boolean;
+}
 
 export class Metrics {
-  cycles = { ok: 0, error: 0 };
-  readonly changes = new Map<ActionKind, number>();
-  readonly providerErrors = new Map<string, number>();
-  last?: { report: CycleReport; finishedAt: number; durationMs: number };
+  readonly registry = new Registry();
+  /** The last report of each schedule group (the gauges are built from these). */
+  readonly #reports = new Map<string, CycleReport>();
 
-  record(report: CycleReport, finishedAt: number, durationMs: number): void {
-    const failed = report.results.some((r) => r.error);
-    if (failed) this.cycles.error += 1;
-    else this.cycles.ok += 1;
-    for (const r of report.results) {
-      if (r.error) this.providerErrors.set(r.provider, (this.providerErrors.get(r.provider) ?? 0) + 1);
-      if (!report.dryRun && r.applied) {
-        for (const p of r.plans) for (const a of p.actions) this.changes.set(a.kind, (this.changes.get(a.kind) ?? 0) + 1);
-      }
+  readonly cycles: Counter<"result">;
+  readonly cycleDuration: Histogram<"result">;
+  readonly lastCycle: Gauge;
+  readonly lastCycleDuration: Gauge;
+  readonly lastSuccess: Gauge;
+  readonly skippedTicks: Counter<"schedule">;
+  readonly probeDuration: Histogram<"check" | "result">;
+  readonly probes: Counter<"check" | "result">;
+  readonly applied: Counter<"kind">;
+  readonly held: Counter<"kind" | "rule">;
+  readonly providerRequests: Counter<"provider" | "operation" | "code">;
+  readonly providerErrors: Counter<"provider" | "operation" | "code">;
+  readonly leader: Gauge;
+  readonly alerts: Counter<"kind" | "outcome">;
+
+  constructor(options: MetricsOptions) {
+    const r = [this.registry];
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: "" });
+      // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool
+      // rejects them); the same counts stay available by type in nodejs_active_{handles,requests,resources}.
+      for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) this.registry.removeSingleMetric(name);
     }
-    this.last = { report, finishedAt, durationMs };
-  }
+    new Gauge({
+      name: "mailpool_build_info",
+      help: "Always 1; the labels say which mailpool and Node.js run.",
+      labelNames: ["version", "nodejs"],
+      registers: r,
+    }).set({ version: options.version, nodejs: process.versions.node }, 1);
 
-  recordFailure(): void {
-    this.cycles.error += 1;
-  }
+    this.cycles = new Counter({ name: "mailpool_cycles_total", help: "Cycles finished, by result (ok, error: a provider failed or the cycle was aborted).", labelNames: ["result"], registers: r });
+    this.cycles.inc({ result: "ok" }, 0);
+    this.cycles.inc({ result: "error" }, 0);
+    this.cycleDuration = new Histogram({ name: "mailpool_cycle_duration_seconds", help: "Duration of a whole cycle (probes, plan, apply), by result.", labelNames: ["result"], buckets: CYCLE_BUCKETS, registers: r });
+    this.lastCycle = new Gauge({ name: "mailpool_last_cycle_timestamp_seconds", help: "When the last cycle finished (Unix time), whatever its result.", registers: r });
+    this.lastCycleDuration = new Gauge({ name: "mailpool_last_cycle_duration_seconds", help: "How long the last cycle took.", registers: r });
+    this.lastSuccess = new Gauge({ name: "mailpool_last_successful_cycle_timestamp_seconds", help: "When the last cycle without any provider error finished (Unix time).", registers: r });
+    this.skippedTicks = new Counter({ name: "mailpool_skipped_ticks_total", help: "Scheduled ticks skipped because the previous cycle of the same schedule was still running.", labelNames: ["schedule"], registers: r });
+    this.probeDuration = new Histogram({ name: "mailpool_probe_duration_seconds", help: "Handshake duration of each probe, by check and result (ok, fail).", labelNames: ["check", "result"], buckets: PROBE_BUCKETS, registers: r });
+    this.probes = new Counter({ name: "mailpool_probes_total", help: "Probes run, by check and result (ok, fail).", labelNames: ["check", "result"], registers: r });
+    this.applied = new Counter({ name: "mailpool_changes_applied_total", help: "Plan actions written to DNS, by kind.", labelNames: ["kind"], registers: r });
+    this.held = new Counter({ name: "mailpool_changes_held_total", help: "Planned actions a safety rule held, by kind and rule (counted every cycle they stay held).", labelNames: ["kind", "rule"], registers: r });
+    this.providerRequests = new Counter({ name: "mailpool_provider_requests_total", help: "Provider calls, by provider, operation (read, apply, finishPending) and code (ok, conflict, transient, error, aborted).", labelNames: ["provider", "operation", "code"], registers: r });
+    this.providerErrors = new Counter({ name: "mailpool_provider_errors_total", help: "Provider calls that failed, by provider, operation and code.", labelNames: ["provider", "operation", "code"], registers: r });
+    this.leader = new Gauge({ name: "mailpool_leader", help: "1 while this process may apply changes (the Lease holder, or leader election off), else 0.", registers: r });
+    this.alerts = new Counter({ name: "mailpool_alerts_total", help: "Alert events by kind and outcome (sent, failed, deduplicated, rate_limited, queue_full).", labelNames: ["kind", "outcome"], registers: r });
 
-  render(): string {
-    const out: string[] = [];
-    const metric = (name: string, type: string, help: string, rows: [Record<string, string>, number][]) => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [l, v] of rows) out.push(`${name}${labels(l)} ${Number.isFinite(v) ? v : "NaN"}`);
+    const self = this;
+    const each = function* () {
+      for (const report of self.#reports.values()) yield report;
     };
-    metric("mailpool_cycles_total", "counter", "Cycles completed, by result.", [
-      [{ result: "ok" }, this.cycles.ok],
-      [{ result: "error" }, this.cycles.error],
-    ]);
-    metric("mailpool_changes_applied_total", "counter", "Plan actions applied, by kind.", [...this.changes].map(([k, v]) => [{ kind: k }, v]));
-    metric("mailpool_provider_errors_total", "counter", "Cycles in which a provider failed.", [...this.providerErrors].map(([k, v]) => [{ provider: k }, v]));
-    const last = this.last;
-    if (last) {
-      metric("mailpool_last_cycle_timestamp_seconds", "gauge", "When the last cycle finished.", [[{}, last.finishedAt / 1000]]);
-      metric("mailpool_last_cycle_duration_seconds", "gauge", "How long the last cycle took.", [[{}, last.durationMs / 1000]]);
-      metric("mailpool_prober_isolated", "gauge", "1 when the last cycle judged the prober cut off.", [[{}, last.report.proberIsolation ? 1 : 0]]);
-      metric(
-        "mailpool_address_up",
-        "gauge",
-        "Judged health of each member and standby: 1 up, 0 down (unknown addresses are absent).",
-        last.report.health
-          .filter((h) => h.verdict.health !== "unknown")
-          .map((h) => [{ pool: h.pool, address: h.address, role: h.role }, h.verdict.health === "up" ? 1 : 0]),
-      );
-      const probes: [Record<string, string>, number][] = [];
-      const latency: [Record<string, string>, number][] = [];
-      const expiry: [Record<string, string>, number][] = [];
-      for (const h of last.report.health) {
-        for (const [check, o] of Object.entries(h.verdict.observations ?? {})) {
-          const l = { pool: h.pool, address: h.address, check };
-          probes.push([l, o.ok ? 1 : 0]);
-          latency.push([l, o.latencyMs / 1000]);
-          if (o.tls) expiry.push([l, o.tls.daysLeft]);
-        }
-      }
-      metric("mailpool_probe_success", "gauge", "Last probe result per address and check.", probes);
-      metric("mailpool_probe_duration_seconds", "gauge", "Last probe's handshake duration.", latency);
-      metric("mailpool_tls_cert_days_left", "gauge", "Days until the presented certificate expires.", expiry);
-      const held = new Map<string, number>();
-      for (const r of last.report.results) for (const p of r.plans) for (const h of p.held) held.set(`${p.pool}\u0000${h.rule}`, (held.get(`${p.pool}\u0000${h.rule}`) ?? 0) + 1);
-      metric(
-        "mailpool_held_changes",
-        "gauge",
-        "Changes a safety rule held in the last cycle.",
-        [...held].map(([k, v]) => {
-          const [pool, rule] = k.split("\u0000") as [string, string];
-          return [{ pool, rule }, v];
-        }),
-      );
+    new Gauge({
+      name: "mailpool_address_up",
+      help: "Judged health of each member and standby: 1 up, 0 down (unknown addresses are absent).",
+      labelNames: ["pool", "address", "role"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const rep of each()) for (const h of rep.health) if (h.verdict.health !== "unknown") this.set({ pool: h.pool, address: h.address, role: h.role }, h.verdict.health === "up" ? 1 : 0);
+      },
+    });
+    const perObservation = (name: string, help: string, value: (o: Observation) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["pool", "address", "check"],
+        registers: r,
+        collect() {
+          this.reset();
+          for (const rep of each()) {
+            for (const h of rep.health) {
+              for (const [check, o] of Object.entries(h.verdict.observations ?? {})) {
+                const v = value(o);
+                if (v !== undefined && Number.isFinite(v)) this.set({ pool: h.pool, address: h.address, check }, v);
+              }
+            }
+          }
+        },
+      });
+    perObservation("mailpool_probe_success", "Last probe result per address and check: 1 passed, 0 failed.", (o) => (o.ok ? 1 : 0));
+    perObservation("mailpool_probe_last_duration_seconds", "Last probe's handshake duration per address and check.", (o) => o.latencyMs / 1000);
+    perObservation("mailpool_tls_cert_not_after_timestamp_seconds", "notAfter of the certificate the address presented (Unix time), as blackbox_exporter's probe_ssl_earliest_cert_expiry.", (o) =>
+      o.tls ? Date.parse(o.tls.validTo) / 1000 : undefined,
+    );
+    new Gauge({
+      name: "mailpool_prober_isolated",
+      help: "1 when the last cycle judged the prober cut off (every removal held).",
+      registers: r,
+      collect() {
+        this.set([...each()].some((rep) => rep.proberIsolation !== undefined) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "mailpool_held_changes",
+      help: "Changes a safety rule held in the last cycle, by pool and rule.",
+      labelNames: ["pool", "rule"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const rep of each()) for (const res of rep.results) for (const p of res.plans) for (const h of p.held) this.inc({ pool: p.pool, rule: h.rule });
+      },
+    });
+  }
+
+  observeProbe(check: string, o: Observation): void {
+    const result = o.ok ? "ok" : "fail";
+    this.probes.inc({ check, result });
+    this.probeDuration.observe({ check, result }, o.latencyMs / 1000);
+  }
+
+  providerCall(provider: string, operation: string, code: ProviderCode): void {
+    this.providerRequests.inc({ provider, operation, code });
+    if (code !== "ok") this.providerErrors.inc({ provider, operation, code });
+  }
+
+  /** A cycle of schedule group `group` returned a report at `finishedAt` (ms) after `durationMs`. */
+  record(group: string, report: CycleReport, finishedAt: number, durationMs: number): void {
+    const failed = report.results.some((r) => r.error);
+    const result = failed ? "error" : "ok";
+    this.cycles.inc({ result });
+    this.cycleDuration.observe({ result }, durationMs / 1000);
+    this.lastCycle.set(finishedAt / 1000);
+    this.lastCycleDuration.set(durationMs / 1000);
+    if (!failed) this.lastSuccess.set(finishedAt / 1000);
+    for (const r of report.results) {
+      if (!report.dryRun && r.applied) for (const p of r.plans) for (const a of p.actions) this.applied.inc({ kind: a.kind });
+      for (const p of r.plans) for (const h of p.held) this.held.inc({ kind: h.action.kind, rule: h.rule });
     }
-    return out.join("\n") + "\n";
+    this.#reports.set(group, report);
+  }
+
+  /** A cycle that threw (aborted by its timeout or by a lost leadership). */
+  recordFailure(finishedAt: number, durationMs: number): void {
+    this.cycles.inc({ result: "error" });
+    this.cycleDuration.observe({ result: "error" }, durationMs / 1000);
+    this.lastCycle.set(finishedAt / 1000);
+    this.lastCycleDuration.set(durationMs / 1000);
+  }
+
+  /** Groups no longer configured (after a reload) leave the gauges. */
+  retainGroups(groups: readonly string[]): void {
+    for (const g of this.#reports.keys()) if (!groups.includes(g)) this.#reports.delete(g);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }
