@@ -13,7 +13,9 @@
 #  4. mounts the image's file system and runs its entrypoint there with chroot as user
 #     1000:1000 (as the container would, since `podman run` does not work here): `--version`,
 #     `validate` on the shipped example config, and `plan` on scripts/test-image/mailpool.yaml
-#     against an SMTP listener on a free loopback port, asserting the plan it prints.
+#     against an SMTP listener on a free loopback port, asserting the plan it prints; then
+#     `run --dry-run` as PID 1 of a new PID namespace (as in a container): /readyz, /healthz,
+#     /metrics answer, and SIGTERM makes it exit 0.
 #
 # Everything lives in its own podman storage under a temporary folder, removed at the end.
 # Env: NODE_MAJOR (default 26); DOCKERFILE (default ./Dockerfile; e.g. a broken copy, to see this
@@ -45,6 +47,8 @@ cleanup() {
   local rc=$?
   set +e   # clean up all the way, whatever fails; keep the script's own status
   [ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null || true
+  [ -n "${daemon_pid:-}" ] && kill -KILL "$daemon_pid" 2>/dev/null
+  [ -n "${daemon_unshare:-}" ] && wait "$daemon_unshare" 2>/dev/null
   [ -n "$mnt" ] && podman_ image unmount "$image" >/dev/null 2>&1 || true
   if [ "${KEEP:-0}" = 1 ]; then
     echo "test:image: work folder kept: $work"
@@ -187,4 +191,51 @@ for want in "smtp.example.com (provider local, owner image-test)" "member  mx1 1
 done
 cmp -s scripts/test-image/example.com.zone "$data/example.com.zone" || die "plan changed the zone file"
 say "mailpool plan in the image probed both members and planned the removal of the dead one"
+
+# The daemon as the container runs it: PID 1 of its own PID namespace, where the kernel gives
+# a signal no default action, so SIGTERM stops it only if mailpool handles it itself.
+http_port=$(node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+sed -e "s/@PORT@/$port/" -e "s/@HTTP_PORT@/$http_port/" scripts/test-image/daemon.yaml >"$data/daemon.yaml"
+chmod 0644 "$data/daemon.yaml"
+env -i "${img_env[@]}" unshare -m -p -f /bin/sh -c '
+  mount --bind "$1" "$2/tmp" && exec /usr/sbin/chroot --userspec=1000:1000 "$2" node /app/dist/src/cli/bin.js run --dry-run -c /tmp/daemon.yaml
+' sh "$data" "$mnt" >"$work/daemon.out" 2>"$work/daemon.err" &
+daemon_unshare=$!
+daemon_pid=""
+for _ in $(seq 1 50); do
+  daemon_pid=$(cat "/proc/$daemon_unshare/task/$daemon_unshare/children" 2>/dev/null | awk '{print $1}')
+  [ -n "$daemon_pid" ] && break
+  sleep 0.1
+done
+[ -n "$daemon_pid" ] || die "the daemon did not start"
+ns_pid=$(awk '/^NSpid:/ { print $NF }' "/proc/$daemon_pid/status")
+[ "$ns_pid" = 1 ] || die "the daemon is PID $ns_pid in its namespace, not 1"
+# /readyz turns 200 after the first cycle; /healthz and /metrics must answer too.
+timeout 90 node -e '
+  const base = `http://127.0.0.1:${process.argv[1]}`;
+  const get = (p) => fetch(base + p, { signal: AbortSignal.timeout(5000) }).then(async (r) => ({ status: r.status, body: await r.text() }));
+  (async () => {
+    for (;;) {
+      const r = await get("/readyz").catch(() => undefined);
+      if (r?.status === 200) break;
+      await new Promise((ok) => setTimeout(ok, 250));
+    }
+    const health = await get("/healthz");
+    if (health.status !== 200) throw new Error(`/healthz answered ${health.status}`);
+    const metrics = await get("/metrics");
+    if (metrics.status !== 200 || !/^mailpool_build_info\b/m.test(metrics.body) || !/^process_cpu_seconds_total\b/m.test(metrics.body)) {
+      throw new Error(`/metrics lacks mailpool_build_info or process metrics (${metrics.status})`);
+    }
+  })().catch((e) => { console.error(e.message); process.exit(1); });
+' "$http_port" || { cat "$work/daemon.err" >&2; die "the daemon in the image did not become ready with /healthz and /metrics"; }
+kill -TERM "$daemon_pid"
+timeout 40 tail --pid="$daemon_unshare" -f /dev/null || die "the daemon (PID 1) was still running 40 s after SIGTERM"
+set +e
+wait "$daemon_unshare"
+daemon_rc=$?
+daemon_pid="" daemon_unshare=""
+set -e
+[ "$daemon_rc" = 0 ] || { tail -n 20 "$work/daemon.err" >&2; die "the daemon (PID 1) exited $daemon_rc on SIGTERM, not 0"; }
+cmp -s scripts/test-image/example.com.zone "$data/example.com.zone" || die "the dry-run daemon changed the zone file"
+say "mailpool run as PID 1 in the image: ready, /healthz and /metrics answered, SIGTERM exited 0"
 say "passed in $((SECONDS - started)) s (node $node_version, podman $(podman --version | awk '{print $3}'))"
