@@ -16,6 +16,9 @@ export const REDACT_PATHS = [
   "*.authorization",
   "headers.authorization",
   "*.headers.authorization",
+  "secret",
+  "*.secret",
+  "*.*.secret",
 ];
 
 export function createLogger(level: string, destination: NodeJS.WritableStream | number = 2): Logger {

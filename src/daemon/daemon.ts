@@ -166,6 +166,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     ticker?: Ticker;
     busy: boolean;
     lastTickAt?: number;
+    /** When the tick after the last one (or after the start) was due, as seen at that moment. */
+    dueAt?: number;
     lastReport?: CycleReport;
     lastFinishedAt?: number;
     skipped: number;
@@ -221,6 +223,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   const onTick = (g: GroupState) => {
     g.lastTickAt = now();
+    g.dueAt = g.ticker?.nextRunAt();
     if (stopping) return;
     if (g.busy) {
       g.skipped++;
@@ -241,7 +244,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const startGroups = (c: Config) => {
     const previous = new Map(groups.map((g) => [g.schedule, g]));
     groups = scheduleGroups(c.pools, c.schedule).map((sg) => ({ ...sg, busy: false, skipped: previous.get(sg.schedule)?.skipped ?? 0, ...(previous.get(sg.schedule)?.lastReport ? { lastReport: previous.get(sg.schedule)!.lastReport! } : {}) }));
-    for (const g of groups) g.ticker = scheduler(g.schedule, () => onTick(g));
+    for (const g of groups) {
+      g.ticker = scheduler(g.schedule, () => onTick(g));
+      g.lastTickAt ??= now();
+      g.dueAt = g.ticker.nextRunAt();
+    }
     metrics.retainGroups(groups.map((g) => g.schedule));
   };
   const stopGroups = async () => {
@@ -256,12 +263,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       if (stopping) return { ok: true, why: "stopping" };
       const t = now();
       for (const g of groups) {
-        // The scheduler is stuck when a tick is overdue by more than one interval (at least 60 s).
-        const next = g.ticker?.nextRunAt();
-        const last = g.lastTickAt ?? startedAt;
-        if (next === undefined) continue;
-        const interval = Math.max(60_000, next - last);
-        if (t - last > 2 * interval + 60_000) return { ok: false, why: `schedule ${g.schedule}: no tick since ${new Date(last).toISOString()}` };
+        // The scheduler is stuck when the tick due next is late by more than one interval + 60 s.
+        if (g.dueAt === undefined || g.lastTickAt === undefined) continue;
+        const interval = Math.max(0, g.dueAt - g.lastTickAt);
+        if (t > g.dueAt + interval + 60_000) return { ok: false, why: `schedule ${g.schedule}: no tick since ${new Date(g.lastTickAt).toISOString()} (one was due at ${new Date(g.dueAt).toISOString()})` };
       }
       return { ok: true, why: "ok" };
     },

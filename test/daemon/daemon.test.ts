@@ -53,6 +53,20 @@ describe("daemon endpoints", () => {
     expect(sample(metrics, "mailpool_cycles_total", { result: "ok" })).toBe(1);
   });
 
+  it("/healthz turns 503 when the scheduler stops ticking (clock injected), and 200 again on the next tick", async () => {
+    let t = 1_000_000;
+    h = await startHarness(CONFIG(), { now: () => t, nextRunAt: () => t + 30_000 });
+    await h.cycles(1);
+    t += 60_000;
+    expect((await h.get("/healthz")).status).toBe(200); // one interval late: not yet stuck
+    t += 10 * 60_000;
+    const stuck = await h.get("/healthz");
+    expect(stuck.status).toBe(503);
+    expect(stuck.text).toContain("schedule */30 * * * * *: no tick since");
+    await h.cycle();
+    expect((await h.get("/healthz")).status).toBe(200);
+  });
+
   it("/status: pools, members with verdicts and reasons, the last plan, role and schedules", async () => {
     h = await startHarness(CONFIG());
     await h.cycles(1);

@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
-import type { Provider, RRsetInit } from "../../providers/types.js";
-import { MemoryProvider } from "../../providers/memory/memory-provider.js";
+import type { Provider } from "../../providers/types.js";
+import { MemoryProvider, type RRsetInit } from "../../providers/memory/memory-provider.js";
 import { parseConfig, type Config } from "../../src/config/load.js";
 import { runDaemon, type DaemonOptions } from "../../src/daemon/daemon.js";
 import type { Scheduler } from "../../src/daemon/schedule.js";

@@ -6,8 +6,9 @@
  * that are not a Lease or whose times are not RFC 3339 micro-times → 422, Status objects as
  * error bodies. Every request is recorded with the server's receive time.
  *
- * Fault injection: `cut(token)` drops every connection of that client (open ones and new ones
- * are destroyed without an answer), as when a node loses its route to the API server.
+ * Fault injection: `cut(client)` drops every connection of that client (open ones and new ones
+ * are destroyed without an answer), as when a node loses its route to the API server;
+ * `hang(client)` reads its requests and never answers (a black-holed route).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -101,7 +102,14 @@ export class FakeKubeApiServer {
 
   heal(client: string): void {
     this.#cut.delete(client);
+    this.#hung.delete(client);
   }
+
+  /** From now on, this client's requests are read but never answered (a black-holed route). */
+  hang(client: string): void {
+    this.#hung.add(client);
+  }
+  readonly #hung = new Set<string>();
 
   /** Another writer changed the Lease (its resourceVersion moves on). */
   touch(namespace: string, name: string): void {
@@ -130,6 +138,10 @@ export class FakeKubeApiServer {
     this.#sockets.set(req.socket, client);
     if (client !== undefined && this.#cut.has(client)) {
       req.socket.destroy();
+      return;
+    }
+    if (client !== undefined && this.#hung.has(client)) {
+      req.resume();
       return;
     }
     const path = (req.url ?? "/").split("?")[0]!;

@@ -187,6 +187,27 @@ describe("leader election on a Lease", () => {
     for (const x of aWindows) for (const y of bWindows) expect(x.end <= y.start || y.end <= x.start, `a ${x.start}–${x.end} overlaps b ${y.start}–${y.end}`).toBe(true);
   }, 30_000);
 
+  it("the leader's requests hang unanswered: its term still ends at the renew deadline, not when a request gives up", async () => {
+    fake = await startFake({ "token-a": "a", "token-b": "b" });
+    const changes: { who: string; leader: boolean; at: number }[] = [];
+    const a = elector(fake, "a", (l) => changes.push({ who: "a", leader: l, at: performance.now() }));
+    a.start();
+    await until("a leads", () => a.isLeader());
+    const b = elector(fake, "b", (l) => changes.push({ who: "b", leader: l, at: performance.now() }));
+    b.start();
+    await sleep(RETRY_MS * 3);
+    fake.hang("a");
+    await until("b leads", () => b.isLeader());
+    const aLastWrite = Math.max(...fake.requests.filter((r) => r.client === "a" && r.method === "PUT" && r.status === 200).map((r) => r.at));
+    const aLost = changes.find((c) => c.who === "a" && !c.leader)!;
+    const bWon = changes.find((c) => c.who === "b" && c.leader)!;
+    // a's renewal was sent before the server received it, so a's deadline fell before
+    // aLastWrite + RENEW_MS; allow the timer a little lateness, never the lease duration.
+    expect(aLost.at).toBeLessThan(aLastWrite + RENEW_MS + 500);
+    expect(aLost.at).toBeLessThan(bWon.at);
+    expect(a.lastError).toBeDefined();
+  }, 30_000);
+
   it("a leader that stops releases the Lease, so the follower takes over without waiting out the lease", async () => {
     fake = await startFake({ "token-a": "a", "token-b": "b" });
     const a = elector(fake, "a");
