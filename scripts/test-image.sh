@@ -203,12 +203,12 @@ env -i "${img_env[@]}" unshare -m -p -f /bin/sh -c '
 daemon_unshare=$!
 daemon_pid=""
 for _ in $(seq 1 50); do
-  daemon_pid=$(cat "/proc/$daemon_unshare/task/$daemon_unshare/children" 2>/dev/null | awk '{print $1}')
+  daemon_pid=$(awk '{print $1}' "/proc/$daemon_unshare/task/$daemon_unshare/children" 2>/dev/null || true)
   [ -n "$daemon_pid" ] && break
   sleep 0.1
 done
-[ -n "$daemon_pid" ] || die "the daemon did not start"
-ns_pid=$(awk '/^NSpid:/ { print $NF }' "/proc/$daemon_pid/status")
+[ -n "$daemon_pid" ] || { cat "$work/daemon.err" >&2; die "the daemon did not start"; }
+ns_pid=$(awk '/^NSpid:/ { print $NF }' "/proc/$daemon_pid/status" 2>/dev/null || true)
 [ "$ns_pid" = 1 ] || die "the daemon is PID $ns_pid in its namespace, not 1"
 # /readyz turns 200 after the first cycle; /healthz and /metrics must answer too.
 timeout 90 node -e '
