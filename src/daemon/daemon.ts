@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Provider } from "../../providers/types.js";
 import { isConflict, isTransient } from "../../providers/types.js";
-import { AlertDispatcher, type AlertsConfig } from "../alerts/dispatcher.js";
+import { AlertDispatcher } from "../alerts/dispatcher.js";
 import { makeEvent, transitions } from "../alerts/events.js";
 import { ConfigError, loadConfigFile, type Config } from "../config/load.js";
 import { runCycle, type CycleReport } from "../controller/cycle.js";
@@ -109,7 +109,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   const eventContext = () => ({ now: now(), controllerId: config.controllerId, instance: identity });
   const makeAlerts = (c: Config) =>
-    new AlertDispatcher(c.alerts as AlertsConfig, {
+    new AlertDispatcher(c.alerts, {
       logger: log,
       env: opts.env,
       now,
