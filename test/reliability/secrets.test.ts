@@ -5,7 +5,7 @@
  * credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN in the environment,
  * the Cloudflare token through `apiToken: ${CLOUDFLARE_API_TOKEN}`). Every command of the built
  * CLI — plan, apply, run --once, adopt, validate, probe, and run as a daemon with /healthz,
- * /readyz and /metrics fetched — runs at every log level and in both outputs, and no secret,
+ * /status, /readyz and /metrics fetched — runs at every log level and in both outputs, and no secret,
  * nor its base64 or URL-encoded form, appears in stdout, stderr or any endpoint body.
  *
  * `npm test` builds first; run `npm run build` before running this file alone.
@@ -132,7 +132,7 @@ async function get(url: string): Promise<{ status: number; body: string }> {
   return { status: res.status, body: await res.text() };
 }
 
-/** The daemon, until a cycle has failed (so /readyz reports it); its three endpoints fetched. */
+/** The daemon, until a cycle has failed (so /status reports it); its endpoints fetched. */
 async function daemon(what: string, globals: readonly string[], level: string): Promise<Run> {
   const listenPort = await freePort(["127.0.0.1"]);
   const config = join(dir, `daemon-${level}-${globals.join("-").replace(/[^a-z0-9]+/gi, "-")}.yaml`);
@@ -146,17 +146,17 @@ async function daemon(what: string, globals: readonly string[], level: string): 
   const base = `http://127.0.0.1:${listenPort}`;
   const texts: { where: string; text: string }[] = [];
   try {
+    // A failed provider does not flap readiness; /status carries the failure (the last error).
     const end = performance.now() + 30_000;
-    let readyz = { status: 0, body: "" };
+    let status = { status: 0, body: "" };
     while (performance.now() < end) {
-      readyz = await get(`${base}/readyz`).catch(() => ({ status: 0, body: "" }));
-      if (readyz.body.startsWith("last cycle failed")) break;
+      status = await get(`${base}/status`).catch(() => ({ status: 0, body: "" }));
+      if (/"lastError":\s*\{/.test(status.body)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(readyz.body, `${what}: /readyz never reported the failed cycle`).toMatch(/^last cycle failed: aws: .*\[redacted\]/);
-    texts.push({ where: "/readyz", text: readyz.body });
-    texts.push({ where: "/metrics", text: (await get(`${base}/metrics`)).body });
-    texts.push({ where: "/healthz", text: (await get(`${base}/healthz`)).body });
+    expect(status.body, `${what}: /status never reported the failed cycle`).toMatch(/"lastError":\s*\{[^}]*"message":\s*"[^"]*\[redacted\]/);
+    texts.push({ where: "/status", text: status.body });
+    for (const path of ["/readyz", "/metrics", "/healthz"]) texts.push({ where: path, text: (await get(`${base}${path}`)).body });
   } finally {
     child.kill("SIGTERM");
   }
