@@ -15,7 +15,7 @@ const ROOT = join(import.meta.dirname, "../..");
 const EXAMPLE = parseYaml(readFileSync(join(ROOT, "config/example.yaml"), "utf8")) as Record<string, unknown>;
 const ENV = { CLOUDFLARE_API_TOKEN: "token-from-env", CF_API_TOKEN: "token", AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret" };
 const SCHEMA = configJsonSchema() as JsonSchema;
-const RUNS = 3000;
+const RUNS = 1500;
 
 interface JsonSchema {
   type?: string | string[];
