@@ -15,7 +15,9 @@ const ROOT = join(import.meta.dirname, "../..");
 const EXAMPLE = parseYaml(readFileSync(join(ROOT, "config/example.yaml"), "utf8")) as Record<string, unknown>;
 const ENV = { CLOUDFLARE_API_TOKEN: "token-from-env", CF_API_TOKEN: "token", AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret" };
 const SCHEMA = configJsonSchema() as JsonSchema;
-const RUNS = 1500;
+const RUNS = 1000;
+/** Each property parses its configs one by one (a few ms each); generous for a loaded CI machine. */
+const TIMEOUT_MS = 180_000;
 
 interface JsonSchema {
   type?: string | string[];
@@ -118,7 +120,7 @@ describe("generated malformed configs are refused with their place", () => {
       ),
       { numRuns: RUNS, seed: 7 },
     );
-  });
+  }, TIMEOUT_MS);
 
   it("a number outside the schema's range, or a fraction where a whole number goes", () => {
     const numeric = LEAVES.filter((l) => typeof l.value === "number")
@@ -143,7 +145,7 @@ describe("generated malformed configs are refused with their place", () => {
       { numRuns: Math.min(RUNS, cases.length * 3), seed: 11 },
     );
     expect(accepted).toEqual([]);
-  });
+  }, TIMEOUT_MS);
 
   it("an unknown key in any map", () => {
     fc.assert(
@@ -155,7 +157,7 @@ describe("generated malformed configs are refused with their place", () => {
       }),
       { numRuns: RUNS, seed: 13 },
     );
-  });
+  }, TIMEOUT_MS);
 
   it("bad addresses and names in pools, duplicate pools", () => {
     const pools = EXAMPLE.pools as Record<string, unknown>[];
@@ -183,7 +185,7 @@ describe("generated malformed configs are refused with their place", () => {
       }),
       { numRuns: 500, seed: 17 },
     );
-  });
+  }, TIMEOUT_MS);
 });
 
 describe("generated valid configs load", () => {
@@ -212,5 +214,5 @@ describe("generated valid configs load", () => {
       ),
       { numRuns: 300, seed: 19 },
     );
-  });
+  }, TIMEOUT_MS);
 });
