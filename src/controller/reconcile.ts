@@ -48,6 +48,8 @@ export interface ReconcileResult {
   /** Read-plan-apply rounds. */
   readonly attempts: number;
   readonly error?: Error;
+  /** The compare-and-swap changes of the last round's plan (a saved plan keeps them). */
+  readonly changes?: readonly RRsetChange[];
 }
 
 
@@ -199,6 +201,7 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
     applied: merged(earlier, written ?? null, confirmed),
     attempts,
     ...(pendingError ? { error: pendingError } : {}),
+    changes: last.changes,
   };
 }
 
