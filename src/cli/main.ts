@@ -100,7 +100,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       if (unknown.length) throw new UsageError(`--pool ${unknown.join(", ")}: not a pool in ${globals().config}`);
     }
     const logger = createLogger(globals().logLevel);
-    const runtime = createRuntime(config, logger, { env });
+    const runtime = createRuntime(config, logger, { env, now });
     const interrupt = onInterrupt();
     // `apply` on a terminal plans first, shows the plan and asks; yes applies that very plan.
     const ask = mode === "apply" && !flags.dryRun && flags.yes !== true && (io.isTTY ?? (process.stdin.isTTY === true && process.stderr.isTTY === true));

@@ -37,6 +37,8 @@ export interface ReconcileOptions {
    * `rise` passes for that state, not the one it was probed in). Absent: `health` as it is.
    */
   readonly healthFor?: (inDns: (pool: string, address: string) => boolean) => HealthView;
+  /** The clock of the changeWindow rule (injected; absent: no window is checked). */
+  readonly now?: () => Date;
   /** A read already made this cycle (one-shot: before probing), used by the first round. */
   readonly initial?: { readonly rrsets: readonly RRset[]; readonly attempts: number };
 }
@@ -103,6 +105,7 @@ export function planRound(opts: Omit<ReconcileOptions, "provider" | "signal" | "
       controllerId: opts.controllerId,
       force: opts.force ?? false,
       proberIsolation: opts.proberIsolation,
+      ...(opts.now ? { now: opts.now() } : {}),
     });
     const alarms = [...guarded.alarms];
     for (const s of strangers(pool, current)) {

@@ -22,6 +22,7 @@ import type { CycleReport } from "../controller/cycle.js";
 import { planRound, poolKeys, type ReconcileResult } from "../controller/reconcile.js";
 import { addressKey } from "../health/probe-round.js";
 import type { HealthView, HeldAction, PoolPlan, PoolSpec, Verdict } from "../model.js";
+import { changeWindowHold } from "../plan/change-window.js";
 import { configHash } from "./config-hash.js";
 import { plain, savedChange, savedPoolPlan, type PlanFile, type SavedRRset } from "./plan-file.js";
 
@@ -54,6 +55,16 @@ export function staticRefusals(file: PlanFile, config: Config, now: Date, maxAge
   if (file.controllerId !== config.controllerId) reasons.push(`the plan was made by controller ${file.controllerId}, not ${config.controllerId}`);
   const hash = configHash(config);
   if (file.configHash !== hash) reasons.push(`the config changed since the plan was made (plan ${file.configHash.slice(0, 19)}…, now ${hash.slice(0, 19)}…): plan again`);
+  // A plan made inside the change window is not applied after it closed.
+  if (!file.options.force) {
+    for (const pp of file.providers.flatMap((p) => p.pools)) {
+      const spec = config.pools.find((x) => x.name === pp.pool)?.safety.changeWindow;
+      for (const a of pp.actions) {
+        const why = changeWindowHold(a, spec, now);
+        if (why !== undefined) reasons.push(`pool ${pp.pool}: ${a.kind} ${a.address ?? ""} would be held by changeWindow now: ${why}`.replace("  ", " "));
+      }
+    }
+  }
   return reasons;
 }
 
@@ -96,6 +107,8 @@ export function derivationRefusals(file: PlanFile, config: Config): string[] {
         force: file.options.force,
         adopt: file.options.adopt,
         ...(file.proberIsolation !== null ? { proberIsolation: file.proberIsolation } : {}),
+        // The change window as it was when the plan was made; apply checks it again for now.
+        now: () => new Date(file.createdAt),
       },
       rrsets,
     );

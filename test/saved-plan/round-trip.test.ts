@@ -30,10 +30,10 @@ const probe =
       ? { ok: false, reason: "connection refused", latencyMs: 1, phases: [], warnings: [] }
       : { ok: true, reason: "ok", latencyMs: 1, phases: [], warnings: [] };
 
-async function planned(runtime: Runtime): Promise<PlanFile> {
+async function planned(runtime: Runtime, now = T0): Promise<PlanFile> {
   const report = await runCycle(runtime, { dryRun: true, signal: signal() });
   // Through the file's text, as `plan --out` and `apply FILE` see it.
-  return parsePlanFile(serializePlanFile(buildPlanFile({ config: runtime.config, report, now: T0, force: false, adopt: false })));
+  return parsePlanFile(serializePlanFile(buildPlanFile({ config: runtime.config, report, now, force: false, adopt: false })));
 }
 
 const apply = (runtime: Runtime, file: PlanFile, now = at(1), maxAgeMs = DEFAULT_MAX_AGE_MS): Promise<ApplyPlanOutcome> =>
@@ -43,11 +43,11 @@ const refusal = (o: ApplyPlanOutcome): string => (o.status === "refused" ? o.rea
 
 // ---- the zone file --------------------------------------------------------------------------
 
-const zoneConfig = (path: string, maxRemovePercent = 50): Config =>
+const zoneConfig = (path: string, maxRemovePercent = 50, changeWindow = ""): Config =>
   parseConfig(
     `controllerId: test
 defaults: { rise: 1, fall: 1, confirmIntervalMs: 0 }
-safety: { maxRemovePercent: ${maxRemovePercent} }
+safety: { maxRemovePercent: ${maxRemovePercent}${changeWindow ? `, changeWindow: ${changeWindow}` : ""} }
 providers: { zone: { type: zonefile, path: ${JSON.stringify(path)} } }
 pools:
   - name: smtp.example.com
@@ -170,6 +170,26 @@ describe("saved plan on the zone file", () => {
     expect(await readFile(zone.path, "utf8")).toBe(bytes);
     expect((await apply(runtime, file)).status).toBe("applied");
     await runtime.close();
+  });
+
+  it("a plan made inside the change window is refused once the window has closed", async () => {
+    const zone = await zoneCopy();
+    cleanup = zone.cleanup;
+    // T0 is a Tuesday 05:06 UTC; the window opens every day at 05:00 for 10 minutes.
+    const config = zoneConfig(zone.path, 50, '{ cron: "0 5 * * *", durationMinutes: 10 }');
+    const runtime = createRuntime(config, logger, { probe: probe(["192.0.2.12"]), env: {}, now: () => T0 });
+    const file = await planned(runtime);
+    expect(file.providers[0]!.pools[0]!.actions.map((a) => a.kind)).toEqual(["remove"]);
+    const bytes = await readFile(zone.path, "utf8");
+    expect(refusal(await apply(runtime, file, at(5)))).toMatch(/pool smtp\.example\.com: remove 192\.0\.2\.12 would be held by changeWindow now: outside the change window/);
+    expect(await readFile(zone.path, "utf8")).toBe(bytes);
+    expect((await apply(runtime, file, at(3))).status).toBe("applied");
+    // Planned outside the window, the removal is held in the saved plan like any held change.
+    const late = createRuntime(config, logger, { probe: probe(["192.0.2.11", "192.0.2.12"]), env: {}, now: at(30) });
+    const held = await planned(late, at(30)());
+    expect(held.providers[0]!.pools[0]!.held.map((h) => h.rule)).toEqual(["changeWindow"]);
+    expect(held.providers[0]!.changes).toEqual([]);
+    await Promise.all([runtime.close(), late.close()]);
   });
 
   it("a plan with nothing to do applies as a no-op", async () => {
