@@ -28,7 +28,7 @@ describe("config loading", () => {
     expect(smtp.safety).toEqual({ neverEmpty: true, minHealthy: 1, failOpen: true, maxRemovePercent: 34 });
     expect(config.checks["mx-starttls"]).toMatchObject({ protocol: "smtp", port: 25, tls: "starttls", tlsRules: { certExpiryFailDays: 3, verify: true } });
     // Relative zone-file paths are relative to the config file.
-    expect(config.providers.local).toMatchObject({ type: "zonefile", path: join(ROOT, "config/example.com.zone") });
+    expect(config.providers.local).toMatchObject({ type: "zonefile", path: join(ROOT, "config/example.zone") });
   });
 
   it("applies defaults to pools and normalises names and addresses", () => {
