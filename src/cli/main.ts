@@ -88,7 +88,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     })
     .exitOverride()
     .showHelpAfterError()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+    // With --output json a usage error is one JSON object (below), not commander's text.
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => (jsonErrors() ? undefined : process.stderr.write(s)) });
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   const load = (): Config => loadConfigFile(globals().config, { env });
@@ -369,6 +370,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (err instanceof CommanderError) {
       // "commander.help" is help shown because no command was given: a usage error.
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.ok;
+      if (jsonErrors()) {
+        const message = err.code === "commander.help" ? "no command given; see mailpool --help" : err.message.replace(/^error: /, "");
+        stderr.write(JSON.stringify({ error: "usage", message }) + "\n");
+      }
       return EXIT.usage;
     }
     if (err instanceof ConfigError) {

@@ -152,7 +152,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       ...(p.close ? { close: () => p.close!() } : {}),
     };
   };
-  const makeRuntime = (c: Config) => createRuntime(c, log, { env: opts.env, ...opts.runtime, wrapProvider });
+  const makeRuntime = (c: Config) => createRuntime(c, log, { env: opts.env, now: () => new Date(now()), ...opts.runtime, wrapProvider });
   let runtime: Runtime = makeRuntime(config);
 
   // Probes of cycles are counted; /probe requests use the runner as it is (same bound).

@@ -137,6 +137,37 @@ describe("plan --out, show, apply FILE", () => {
     expect(await zone()).toBe(ZONE);
   });
 
+  it("--max-age on plan sets the expiry on the injected clock; show and apply see it expired", async () => {
+    await listeners[1]!.stop();
+    const t0 = new Date("2031-03-04T05:06:07.000Z");
+    const clock = (minutes: number) => () => new Date(t0.getTime() + minutes * 60_000);
+    const sink = () => {
+      const chunks: string[] = [];
+      return { chunks, write: (s: string) => chunks.push(s) };
+    };
+    const quiet = ["-c", configPath(), "--log-level", "silent"];
+    const planned = { stdout: sink(), stderr: sink() };
+    expect(await main([...quiet, "plan", "--out", planPath(), "--max-age", "5m"], {}, { now: clock(0), isTTY: false, ...planned })).toBe(0);
+    const saved = JSON.parse(await readFile(planPath(), "utf8"));
+    expect([saved.createdAt, saved.expiresAt]).toEqual(["2031-03-04T05:06:07.000Z", "2031-03-04T05:11:07.000Z"]);
+
+    const shown = sink();
+    await main([...quiet, "show", planPath()], {}, { now: clock(6), stdout: shown, stderr: sink() });
+    expect(shown.chunks.join("")).toContain("EXPIRED 2031-03-04T05:11:07.000Z");
+
+    const refused = { stdout: sink(), stderr: sink() };
+    expect(await main([...quiet, "apply", planPath()], {}, { now: clock(6), ...refused })).toBe(1);
+    expect(refused.stderr.chunks.join("")).toContain("the plan expired at 2031-03-04T05:11:07.000Z");
+    // apply --max-age is counted from createdAt: 2 minutes old is too old for 1m.
+    const young = { stdout: sink(), stderr: sink() };
+    expect(await main([...quiet, "apply", planPath(), "--max-age", "1m"], {}, { now: clock(2), ...young })).toBe(1);
+    expect(young.stderr.chunks.join("")).toContain("more than --max-age 1 min");
+    expect(await zone()).toBe(ZONE);
+    const fresh = { stdout: sink(), stderr: sink() };
+    expect(await main([...quiet, "apply", planPath()], {}, { now: clock(2), ...fresh })).toBe(0);
+    expect(await zone()).not.toContain(HOSTS[1]);
+  });
+
   it("apply FILE takes no --force: the plan says", async () => {
     const r = await cli(["apply", planPath(), "--force", "-c", configPath()]);
     expect(r.code).toBe(64);
@@ -235,6 +266,20 @@ describe("options from the environment", () => {
     expect((await cli(["plan"], { ...env, MAILPOOL_LOG_LEVEL: "loud" })).code).toBe(64);
   });
 
+  it("MAILPOOL_POOL takes names separated by spaces or commas; MAILPOOL_MAX_AGE a duration", async () => {
+    const env = { MAILPOOL_CONFIG: configPath() };
+    const unknown = await cli(["plan"], { ...env, MAILPOOL_POOL: "smtp.example.com, imap.example.com" });
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain("--pool imap.example.com: not a pool");
+    expect((await cli(["plan"], { ...env, MAILPOOL_POOL: "smtp.example.com" })).code).toBe(0);
+    const badAge = await cli(["plan", "--out", planPath()], { ...env, MAILPOOL_MAX_AGE: "forever" });
+    expect(badAge.code).toBe(64);
+    expect(badAge.stderr).toContain('MAILPOOL_MAX_AGE: --max-age: "forever" is not a duration');
+    expect((await cli(["plan", "--out", planPath()], { ...env, MAILPOOL_MAX_AGE: "2h" })).code).toBe(0);
+    const saved = JSON.parse(await readFile(planPath(), "utf8"));
+    expect(Date.parse(saved.expiresAt) - Date.parse(saved.createdAt)).toBe(2 * 3_600_000);
+  });
+
   it("--help names each variable", async () => {
     const help = async (args: string[]) => (await cli(args)).stdout.replace(/\s+/g, " ");
     const top = { stdout: await help(["--help"]) };
@@ -268,6 +313,12 @@ describe("--output json", () => {
     const r = await cli(["--output", "json", "apply", "--max-age", "soon"]);
     expect(r.code).toBe(64);
     expect(JSON.parse(r.stderr)).toMatchObject({ error: "usage", message: expect.stringContaining("--max-age") });
+    // Commander's own errors too, as the one object and nothing else.
+    const unknown = await cli(["--output", "json", "plan", "--bogus"]);
+    expect(unknown.code).toBe(64);
+    expect(JSON.parse(unknown.stderr)).toEqual({ error: "usage", message: "unknown option '--bogus'" });
+    const none = await cli([], { MAILPOOL_OUTPUT: "json" });
+    expect(JSON.parse(none.stderr)).toEqual({ error: "usage", message: "no command given; see mailpool --help" });
   });
 
   it("probe of a pool prints a JSON array of observations", async () => {
