@@ -134,7 +134,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           return EXIT.failure;
         }
         return await applySavedPlan(planned, "the plan above", {
-          deps: { config, provider: runtime.provider, now, maxAgeMs: DEFAULT_MAX_AGE_MS, signal: interrupt.signal, logger },
+          deps: { config, provider: runtime.provider, now, maxAgeMs: DEFAULT_MAX_AGE_MS, force: flags.force ?? false, signal: interrupt.signal, logger },
           output: globals().output,
           out: stdout,
           err: stderr,
@@ -196,7 +196,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .command("apply")
     .description("probe, plan and apply the record changes once (on a terminal, after asking); with FILE, apply exactly that saved plan or refuse")
     .argument("[file]", "a plan saved by `mailpool plan --out FILE`")
-    .addOption(forceOption("bypass every safety rule but ownership (not with FILE: the plan says)"))
+    .addOption(forceOption("bypass every safety rule but ownership (with FILE: required to apply a plan made with --force)"))
     .addOption(poolOption())
     .addOption(fromEnv(new Option("-y, --yes", "do not ask for confirmation (no terminal: never asked)"), "MAILPOOL_YES"))
     .addOption(
@@ -210,7 +210,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         exitCode = await cycle("apply", { ...flags, dryRun: false });
         return;
       }
-      if (flags.force || flags.pool) throw new UsageError("apply FILE: --force and --pool are the plan's business (plan --force / --pool, then apply the file)");
+      if (flags.pool) throw new UsageError("apply FILE: --pool is the plan's business (plan --pool, then apply the file)");
       const plan = readPlanFile(file);
       const config = load();
       const logger = createLogger(globals().logLevel);
@@ -218,7 +218,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       const interrupt = onInterrupt();
       try {
         exitCode = await applySavedPlan(plan, file, {
-          deps: { config, provider: runtime.provider, now, maxAgeMs: flags.maxAge ?? DEFAULT_MAX_AGE_MS, signal: interrupt.signal, logger },
+          deps: { config, provider: runtime.provider, now, maxAgeMs: flags.maxAge ?? DEFAULT_MAX_AGE_MS, force: flags.force ?? false, signal: interrupt.signal, logger },
           output: globals().output,
           out: stdout,
           err: stderr,

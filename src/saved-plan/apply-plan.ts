@@ -23,6 +23,7 @@ import { planRound, poolKeys, type ReconcileResult } from "../controller/reconci
 import { addressKey } from "../health/probe-round.js";
 import type { HealthView, HeldAction, PoolPlan, PoolSpec, Verdict } from "../model.js";
 import { changeWindowHold } from "../plan/change-window.js";
+import { detectProberIsolation } from "../plan/guard.js";
 import { configHash } from "./config-hash.js";
 import { plain, savedChange, savedPoolPlan, type PlanFile, type SavedRRset } from "./plan-file.js";
 
@@ -31,6 +32,8 @@ const FUTURE_SKEW_MS = 5 * 60_000;
 
 export interface ApplyPlanDeps {
   readonly config: Config;
+  /** `apply FILE --force`: acknowledges a plan made with --force (its safety rules were off). */
+  readonly force?: boolean;
   readonly provider: (name: string) => Promise<Provider>;
   readonly now: () => Date;
   readonly maxAgeMs: number;
@@ -72,6 +75,12 @@ export function staticRefusals(file: PlanFile, config: Config, now: Date, maxAge
 export function derivationRefusals(file: PlanFile, config: Config): string[] {
   const reasons: string[] = [];
   const health = healthViewOf(file);
+  // Prober isolation is judged from the plan's own health, across the plan's pools, as the cycle did.
+  const planned = config.pools.filter((p) => file.providers.some((x) => x.pools.some((pp) => pp.pool === p.name)));
+  const isolation = config.proberIsolation.enabled ? detectProberIsolation(planned, health, config.proberIsolation.threshold) : undefined;
+  if ((isolation ?? null) !== file.proberIsolation) {
+    reasons.push(`the plan's proberIsolation (${JSON.stringify(file.proberIsolation)}) is not what its own health says (${JSON.stringify(isolation ?? null)}); was the file edited?`);
+  }
   const seen = new Set<string>();
   for (const p of file.providers) {
     if (!config.providers[p.name]) {
@@ -133,6 +142,9 @@ export function derivationRefusals(file: PlanFile, config: Config): string[] {
 
 export async function applyPlanFile(file: PlanFile, deps: ApplyPlanDeps): Promise<ApplyPlanOutcome> {
   const reasons = [...staticRefusals(file, deps.config, deps.now(), deps.maxAgeMs), ...derivationRefusals(file, deps.config)];
+  if (file.options.force && !deps.force) {
+    reasons.push("the plan was made with --force (every safety rule but ownership off): apply it with --force to say so");
+  }
   if (reasons.length > 0) return { status: "refused", reasons };
 
   // Every RRset of every pool the plan changes must still be what the plan read.

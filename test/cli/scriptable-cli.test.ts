@@ -168,9 +168,16 @@ describe("plan --out, show, apply FILE", () => {
     expect(await zone()).not.toContain(HOSTS[1]);
   });
 
-  it("apply FILE takes no --force: the plan says", async () => {
-    const r = await cli(["apply", planPath(), "--force", "-c", configPath()]);
-    expect(r.code).toBe(64);
+  it("apply FILE takes no --pool (the plan says); a plan made with --force needs apply --force", async () => {
+    expect((await cli(["apply", planPath(), "--pool", "smtp.example.com", "-c", configPath()])).code).toBe(64);
+    await listeners[1]!.stop();
+    await cli(["plan", "--force", "-c", configPath(), "--out", planPath()]);
+    const r = await cli(["apply", planPath(), "-c", configPath()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("the plan was made with --force");
+    expect(await zone()).toBe(ZONE);
+    expect((await cli(["apply", planPath(), "--force", "-c", configPath()])).code).toBe(0);
+    expect(await zone()).not.toContain(HOSTS[1]);
   });
 });
 

@@ -162,6 +162,17 @@ describe("saved plan on the zone file", () => {
     });
     expect(refusal(await apply(runtime, forgedNative))).toMatch(/the provider's records behind it changed/);
 
+    // Forcing, or hiding prober isolation, in the file does not switch the safety rules off.
+    const forced = edit((p) => {
+      p.options.force = true;
+      const pool = p.providers[0]!.pools[0]!;
+      pool.actions.push(pool.held.pop()!.action);
+      p.providers[0]!.changes[0]!.after = { ttl: 300, values: ["192.0.2.10"] };
+    });
+    expect(refusal(await apply(runtime, forced))).toMatch(/the plan was made with --force .*apply it with --force/);
+    const isolated = edit((p) => (p.proberIsolation = "made up"));
+    expect(refusal(await apply(runtime, isolated))).toMatch(/the plan's proberIsolation \("made up"\) is not what its own health says \(null\)/);
+
     expect(() => parsePlanFile(serializePlanFile(file).replace('"format"', '"sneaky": true, "format"'))).toThrow(PlanFileError);
     expect(() => parsePlanFile(serializePlanFile(file).replace('"version": 1', '"version": 2'))).toThrow(/version 2 is not supported/);
     expect(() => parsePlanFile("{ not json")).toThrow(/not JSON/);
