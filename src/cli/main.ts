@@ -387,7 +387,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 /** "pools[1].ttl: 60 is outside 300–900" as { path, message }; a problem of no place has path null. */
 export function problemJson(problem: string): { path: string | null; message: string } {
-  const m = /^([^\s:]+): ([\s\S]*)$/.exec(problem);
+  // The places formatPath writes: pools[1].ttl, providers["my zone"].path, (top level).
+  const m = /^((?:[A-Za-z_]\w*|\(top level\))(?:\.[A-Za-z_]\w*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*): ([\s\S]*)$/.exec(problem);
   if (!m || m[1] === "YAML") return { path: null, message: problem };
   return { path: m[1]!, message: m[2]! };
 }

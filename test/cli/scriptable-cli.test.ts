@@ -5,7 +5,7 @@
  * The confirmation prompt is tested in-process through main()'s injected stdin/isTTY seam.
  * `npm test` builds first; run `npm run build` before running this file alone.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -334,6 +334,30 @@ describe("--output json", () => {
     const obs = JSON.parse(r.stdout);
     expect(obs).toHaveLength(3);
     expect(obs.every((o: { ok: boolean }) => o.ok)).toBe(true);
+  });
+
+  it("run --dry-run (the daemon) writes one compact JSON object per line per cycle", async () => {
+    await writeFile(configPath(), configText().replace("controllerId: ci", 'controllerId: ci\nschedule: "* * * * * *"').replace("daemon: { listen: \"\" }", "daemon: { listen: \"\", probeSpreadPercent: 0 }"));
+    await listeners[0]!.stop();
+    const child = spawn(process.execPath, [BIN, "run", "--dry-run", "-c", configPath(), "--output", "json", "--log-level", "silent"], { env: { ...process.env, NO_COLOR: "1" } });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000; // a bound on the test, not a claim about speed
+      while (out.split("\n").filter((l) => l !== "").length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      const lines = out.split("\n").filter((l) => l !== "");
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      for (const line of lines) {
+        expect(line.startsWith("{") && !line.includes("\n")).toBe(true);
+        expect(JSON.parse(line)).toMatchObject({ mode: "run", dryRun: true, summary: { remove: 1 } });
+      }
+      expect(await zone()).toBe(ZONE);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 
   it("run --once --dry-run writes one compact JSON object per line", async () => {
