@@ -171,7 +171,7 @@ export async function applyPlanFile(file: PlanFile, deps: ApplyPlanDeps): Promis
       ] as const) {
         const key = type === "TXT" ? keyOf(poolKeys({ name: pp.pool } as PoolSpec)[2]!) : `${pp.pool} ${type}`;
         const now = byKey.get(key);
-        const difference = rrsetDifference(saved, now);
+        const difference = rrsetDifference(saved, now, provider.sameVersion?.bind(provider));
         if (difference) reasons.push(`${key} changed since the plan was made: ${difference}`);
       }
     }
@@ -210,7 +210,7 @@ export async function applyPlanFile(file: PlanFile, deps: ApplyPlanDeps): Promis
 }
 
 /** Why a live RRset is not the one a plan read, in words, or "" when it is. */
-export function rrsetDifference(saved: SavedRRset | null, live: RRset | undefined): string {
+export function rrsetDifference(saved: SavedRRset | null, live: RRset | undefined, sameVersion?: (saved: RRset, live: RRset) => boolean): string {
   if (saved === null) return live === undefined ? "" : `it did not exist, now it holds ${live.values.join(" ") || "(nothing)"} (ttl ${live.ttl})`;
   if (live === undefined) return `it held ${saved.values.join(" ")}, now it does not exist`;
   const now = plain(live) as SavedRRset;
@@ -219,7 +219,8 @@ export function rrsetDifference(saved: SavedRRset | null, live: RRset | undefine
   const byValue = (r: SavedRRset) => (r.records ? [...r.records].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)) : null);
   if (!isDeepStrictEqual(byValue(saved), byValue(now))) return "a record's own TTL or flags changed";
   if (!isDeepStrictEqual(saved.drift ?? null, now.drift ?? null)) return "its drift changed";
-  if (!isDeepStrictEqual(saved.native ?? null, now.native ?? null)) return "the provider's records behind it changed (same values, different records)";
+  const same = sameVersion ? sameVersion(saved as RRset, live) : isDeepStrictEqual(saved.native ?? null, now.native ?? null);
+  if (!same) return "the provider's records behind it changed (same values, different records)";
   return "";
 }
 

@@ -111,6 +111,18 @@ describe("saved plan on the zone file", () => {
     await runtime.close();
   });
 
+  it("applies when only other parts of the zone changed (its records moved down the file)", async () => {
+    const { zone, runtime, file, bytes } = await setUp();
+    const edited = bytes.replace("; name servers", "; name servers\nhelp    IN      A       192.0.2.99 ; added by hand after the plan");
+    await writeFile(zone.path, edited);
+    const outcome = await apply(runtime, file);
+    expect(refusal(outcome)).toBe("(applied)");
+    const after = await readFile(zone.path, "utf8");
+    expect(after).toContain("192.0.2.99 ; added by hand after the plan");
+    expect(after).not.toMatch(/192\.0\.2\.12/);
+    await runtime.close();
+  });
+
   it("refuses an expired plan, and one older than --max-age", async () => {
     const { zone, runtime, file, bytes } = await setUp();
     expect(refusal(await apply(runtime, file, at(15)))).toMatch(/expired at 2031-03-04T05:21:07.000Z/);
@@ -156,7 +168,7 @@ describe("saved plan on the zone file", () => {
     expect(refusal(await apply(runtime, extraAction))).toMatch(/the plan's actions do not follow from its own reads and health/);
 
     const forgedNative = edit((p) => {
-      const forged = { lines: [] };
+      const forged = { records: [{ value: "192.0.2.10", ttl: 300, line: 1 }] };
       p.providers[0]!.pools[0]!.read.A!.native = forged;
       p.providers[0]!.changes.find((c) => c.key.type === "A")!.before!.native = forged;
     });
