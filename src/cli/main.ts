@@ -122,7 +122,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return SIGNAL_EXIT[signal];
       }
       if (ask) {
-        stdout.write(renderText(report, { color: process.stdout.isTTY === true && !env.NO_COLOR }));
+        stdout.write(
+          globals().output === "json"
+            ? renderJson(report, { controllerId: config.controllerId, mode: "plan" })
+            : renderText(report, { color: process.stdout.isTTY === true && !env.NO_COLOR }),
+        );
         if (report.results.some((r) => r.error)) return EXIT.failure;
         const question = confirmQuestion(report);
         if (question === undefined) return EXIT.ok;
