@@ -21,7 +21,7 @@ import type { Config } from "../config/load.js";
 import type { CycleReport } from "../controller/cycle.js";
 import { planRound, poolKeys, type ReconcileResult } from "../controller/reconcile.js";
 import { addressKey } from "../health/probe-round.js";
-import type { HealthView, HeldAction, PoolPlan, PoolSpec, Verdict } from "../model.js";
+import type { Action, HealthView, HeldAction, PoolPlan, PoolSpec, Verdict } from "../model.js";
 import { changeWindowHold } from "../plan/change-window.js";
 import { detectProberIsolation } from "../plan/guard.js";
 import { configHash } from "./config-hash.js";
@@ -63,7 +63,7 @@ export function staticRefusals(file: PlanFile, config: Config, now: Date, maxAge
     for (const pp of file.providers.flatMap((p) => p.pools)) {
       const spec = config.pools.find((x) => x.name === pp.pool)?.safety.changeWindow;
       for (const a of pp.actions) {
-        const why = changeWindowHold(a, spec, now);
+        const why = changeWindowHold(a as Action, spec, now);
         if (why !== undefined) reasons.push(`pool ${pp.pool}: ${a.kind} ${a.address ?? ""} would be held by changeWindow now: ${why}`.replace("  ", " "));
       }
     }
@@ -242,7 +242,7 @@ export function poolPlansOf(p: PlanFile["providers"][number]): PoolPlan[] {
       ...(pp.read.AAAA ? { AAAA: pp.read.AAAA as RRset } : {}),
       ...(pp.read.marker ? { marker: pp.read.marker as RRset } : {}),
     },
-    actions: pp.actions,
+    actions: pp.actions as Action[],
     held: pp.held as HeldAction[],
     alarms: pp.alarms,
   }));

@@ -31,10 +31,12 @@ const rrsetSchema = z.strictObject({
   native: z.unknown().optional(),
 });
 
+// kind and type are any text here: apply re-derives every action and requires equality, so an
+// unknown kind is refused there, and a kind added to the planner needs no change of this schema.
 const actionSchema = z.strictObject({
   pool: z.string(),
-  type: rrTypeSchema,
-  kind: z.enum(["remove", "reinstate", "takeover", "restore", "ttl", "repair", "adopt"]),
+  type: z.string(),
+  kind: z.string(),
   address: z.string().optional(),
   standby: z.string().optional(),
   fromTtl: z.number().int().optional(),

@@ -167,6 +167,9 @@ describe("saved plan on the zone file", () => {
     });
     expect(refusal(await apply(runtime, extraAction))).toMatch(/the plan's actions do not follow from its own reads and health/);
 
+    const unknownKind = edit((p) => p.providers[0]!.pools[0]!.actions.push({ pool: "smtp.example.com", type: "A", kind: "wipe", reason: "because" }));
+    expect(refusal(await apply(runtime, unknownKind))).toMatch(/the plan's actions do not follow from its own reads and health/);
+
     const forgedNative = edit((p) => {
       const forged = { records: [{ value: "192.0.2.10", ttl: 300, line: 1 }] };
       p.providers[0]!.pools[0]!.read.A!.native = forged;
