@@ -39,7 +39,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/providers ./dist/providers
-COPY config/example.yaml config/schema.json ./config/
+COPY config/example.yaml config/example.zone config/schema.json ./config/
 # Numeric, so the kubelet can check runAsNonRoot without a passwd lookup (it refuses a
 # non-numeric USER). 1000 is the node image's `node` user; no file in /app belongs to it, so
 # the process cannot rewrite its own code.

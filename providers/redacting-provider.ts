@@ -30,11 +30,13 @@ export function redactingProvider(p: Provider, r: Redactor): Provider {
   };
   const finishPending = p.finishPending?.bind(p);
   const close = p.close?.bind(p);
+  const sameVersion = p.sameVersion?.bind(p);
   return {
     kind: p.kind,
     read: (keys, signal) => guard(() => p.read(keys, signal)),
     apply: (changes, signal) => guard(async () => cleanResult(await p.apply(changes, signal), r)),
     ...(finishPending && { finishPending: (signal: AbortSignal) => guard(async () => (await finishPending(signal)).map(r.text)) }),
     ...(close && { close: () => guard(close) }),
+    ...(sameVersion && { sameVersion }),
   };
 }

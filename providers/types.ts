@@ -97,6 +97,13 @@ export interface Provider {
   finishPending?(signal: AbortSignal): Promise<readonly string[]>;
   /** Releases clients, sockets, locks. */
   close?(): Promise<void>;
+  /**
+   * Optional: whether `live` is the same version of an RRset as `saved`, an earlier read of it
+   * (a saved plan's), by this provider's own identity of its records — e.g. the zone file's
+   * records wherever they moved in the file. Called only when values, TTL and per-record state
+   * already agree. Absent: `native` must be deep-equal (as JSON).
+   */
+  sameVersion?(saved: RRset, live: RRset): boolean;
 }
 
 /** What every provider factory is given besides its own config block. */

@@ -14,6 +14,22 @@ export interface SafetySpec {
   readonly failOpen: boolean;
   /** Removals beyond this share of the pool in one cycle wait for the next. */
   readonly maxRemovePercent: number;
+  /** Outside this window removals and takeovers are held (rule changeWindow); absent: always open. */
+  readonly changeWindow?: ChangeWindowSpec;
+}
+
+/** When removals and takeovers may happen: a cron-started window, or a freeze. */
+export interface ChangeWindowSpec {
+  /** 5-field cron expression: the minutes a window opens. */
+  readonly cron?: string;
+  /** How long each window stays open, minutes. */
+  readonly durationMinutes?: number;
+  /** IANA time zone the cron fields are read in. Default UTC. */
+  readonly timezone?: string;
+  /** The window is never open. */
+  readonly freeze?: boolean;
+  /** Reinstatements and restores of healthy members pass outside the window. Default true. */
+  readonly allowReinstate?: boolean;
 }
 
 export interface MemberSpec {
@@ -99,7 +115,8 @@ export type SafetyRule =
   | "minHealthy"
   | "failOpen"
   | "maxRemovePercent"
-  | "proberIsolation";
+  | "proberIsolation"
+  | "changeWindow";
 
 /** What the planner saw and decided for one pool. */
 export interface PoolPlan {

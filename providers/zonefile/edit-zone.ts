@@ -215,7 +215,7 @@ function normalizeContent(key: RRsetKey, after: RRsetContent | null): RRsetConte
 }
 
 /** The live RRset is the one the change was planned against (TTL and set of values). */
-function sameAsBefore(live: RRset | undefined, before: RRset | null): boolean {
+export function sameAsBefore(live: RRset | undefined, before: RRset | null): boolean {
   if (before === null || live === undefined) return before === null && live === undefined;
   if (live.ttl !== before.ttl || !sameSet(live.values, before.values)) return false;
   if (isZonefileNative(before.native) && isZonefileNative(live.native)) {

@@ -13,7 +13,7 @@ import { ConflictError, ProviderConfigError, ProviderError } from "../types.js";
 import type { ApplyResult, Provider, ProviderContext, RRset, RRsetChange, RRsetKey } from "../types.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import type { ZonefileConfig } from "./config.js";
-import { editZone } from "./edit-zone.js";
+import { editZone, sameAsBefore } from "./edit-zone.js";
 import { acquireLock, removeLockLeftovers } from "./file-lock.js";
 import { parseZone } from "./parse-zone.js";
 import type { ParsedZone } from "./parse-zone.js";
@@ -71,6 +71,11 @@ export class ZonefileProvider implements Provider {
   }
 
   /** A reload left pending by an earlier failed one is run (never in a dry run: the controller decides). */
+  /** The same records (value and TTL each), wherever in the file they are now. */
+  sameVersion(saved: RRset, live: RRset): boolean {
+    return sameAsBefore(live, saved);
+  }
+
   async finishPending(signal: AbortSignal): Promise<readonly string[]> {
     signal.throwIfAborted();
     return (await this.#retryPendingReload(signal))

@@ -5,6 +5,7 @@
  * validate.ts so their messages can name the place in the operator's words.
  */
 import { z } from "zod";
+import { isTimeZone, parseCron } from "../plan/change-window.js";
 import type { BlockCheckContext, BlockProblem } from "../../providers/block-check.js";
 import { checkCloudflareBlock, cloudflareConfigSchema } from "../../providers/cloudflare/config.js";
 import { memoryConfigSchema } from "../../providers/memory/config.js";
@@ -15,6 +16,44 @@ import { checkZonefileBlock, zonefileConfigSchema } from "../../providers/zonefi
 export const TTL_MIN = 300;
 export const TTL_MAX = 900;
 export const BUILTIN_CHECK_NAMES = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s"] as const;
+
+const cronProblem = (text: string): string | undefined => {
+  try {
+    parseCron(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
+const changeWindowSchema = z
+  .strictObject({
+    cron: z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = cronProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional()
+      .describe('5-field cron expression (minute hour day-of-month month day-of-week) of the minutes a window opens, e.g. "0 2 * * 6" (Saturdays 02:00).'),
+    durationMinutes: z.number().int().min(1).max(10_080).optional().describe("How long each window stays open, 1–10080 minutes. Required with cron."),
+    timezone: z
+      .string()
+      .refine(isTimeZone, "is not a time zone this Node.js knows (IANA name such as Europe/Berlin)")
+      .optional()
+      .describe("IANA time zone the cron fields are read in. Default UTC."),
+    freeze: z.boolean().optional().describe("true: the window is never open (instead of cron): every removal and takeover is held. Default false."),
+    allowReinstate: z.boolean().optional().describe("Reinstatements and restores of healthy members pass outside the window. Default true."),
+  })
+  .superRefine((w, ctx) => {
+    if (w.freeze === true) {
+      if (w.cron !== undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: "a frozen window (freeze: true) takes no cron" });
+      return;
+    }
+    if (w.cron === undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: "is required unless freeze is true" });
+    if (w.durationMinutes === undefined && w.cron !== undefined) ctx.addIssue({ code: "custom", path: ["durationMinutes"], message: "is required with cron" });
+  })
+  .describe("Outside the window, removals and takeovers are held by the rule changeWindow (--force bypasses it). Default: no window (always open).");
 
 const safetySchema = z
   .strictObject({
@@ -28,6 +67,7 @@ const safetySchema = z
       .min(0)
       .max(100)
       .describe("Removals beyond this share of the live RRset in one cycle wait for the next (at least one may go). Default 50."),
+    changeWindow: changeWindowSchema,
   })
   .partial()
   .describe("Safety rules; see README 'Safety rules'. --force bypasses all but ownership.");

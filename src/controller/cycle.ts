@@ -19,6 +19,8 @@ export interface CycleDeps {
   readonly probe: ProbeFn;
   readonly logger: MinimalLogger;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The clock (changeWindow rule); default the system clock. */
+  readonly now?: () => Date;
 }
 
 export interface CycleOptions {
@@ -117,6 +119,7 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
         logger: deps.logger,
         ...(healthFor ? { healthFor } : {}),
         ...(initial ? { initial } : {}),
+        now: deps.now ?? (() => new Date()),
       });
       if (result.error) deps.logger.error({ provider: name, err: result.error.message, attempts: result.attempts }, "provider cycle failed");
       return result;

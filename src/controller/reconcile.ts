@@ -37,6 +37,8 @@ export interface ReconcileOptions {
    * `rise` passes for that state, not the one it was probed in). Absent: `health` as it is.
    */
   readonly healthFor?: (inDns: (pool: string, address: string) => boolean) => HealthView;
+  /** The clock of the changeWindow rule (injected; absent: no window is checked). */
+  readonly now?: () => Date;
   /** A read already made this cycle (one-shot: before probing), used by the first round. */
   readonly initial?: { readonly rrsets: readonly RRset[]; readonly attempts: number };
 }
@@ -48,6 +50,8 @@ export interface ReconcileResult {
   /** Read-plan-apply rounds. */
   readonly attempts: number;
   readonly error?: Error;
+  /** The compare-and-swap changes of the last round's plan (a saved plan keeps them). */
+  readonly changes?: readonly RRsetChange[];
 }
 
 
@@ -101,6 +105,7 @@ export function planRound(opts: Omit<ReconcileOptions, "provider" | "signal" | "
       controllerId: opts.controllerId,
       force: opts.force ?? false,
       proberIsolation: opts.proberIsolation,
+      ...(opts.now ? { now: opts.now() } : {}),
     });
     const alarms = [...guarded.alarms];
     for (const s of strangers(pool, current)) {
@@ -199,6 +204,7 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
     applied: merged(earlier, written ?? null, confirmed),
     attempts,
     ...(pendingError ? { error: pendingError } : {}),
+    changes: last.changes,
   };
 }
 

@@ -20,6 +20,8 @@ export interface RuntimeOptions {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Wraps every provider instance (the daemon counts calls and gates applies on leadership). */
   readonly wrapProvider?: (name: string, provider: Provider) => Provider;
+  /** The clock of the changeWindow rule; default the system clock. */
+  readonly now?: () => Date;
 }
 
 export function createRuntime(config: Config, logger: MinimalLogger, options: RuntimeOptions = {}): Runtime {
@@ -51,6 +53,7 @@ export function createRuntime(config: Config, logger: MinimalLogger, options: Ru
     probe: options.probe ?? createProbeRunner({ concurrency: config.concurrency }),
     logger,
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.now ? { now: options.now } : {}),
     async close() {
       await Promise.all(
         [...instances.values()].map(async (p) => {

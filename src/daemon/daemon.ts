@@ -152,7 +152,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       ...(p.close ? { close: () => p.close!() } : {}),
     };
   };
-  const makeRuntime = (c: Config) => createRuntime(c, log, { env: opts.env, ...opts.runtime, wrapProvider });
+  const makeRuntime = (c: Config) => createRuntime(c, log, { env: opts.env, now: () => new Date(now()), ...opts.runtime, wrapProvider });
   let runtime: Runtime = makeRuntime(config);
 
   // Probes of cycles are counted; /probe requests use the runner as it is (same bound).
@@ -206,7 +206,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         const s = summarize(report);
         log.info({ ...s, ms: finished - started, schedule: g.schedule, leader, dryRun }, "cycle done");
         if (opts.dryRun && (hasChanges(report) || s.held > 0)) {
-          out.write(opts.output === "json" ? renderJson(report, { controllerId: config.controllerId, mode: "run" }) : renderText(report, { color: false, changedOnly: true }));
+          // JSON: one compact object per line per cycle, so jq and log shippers can follow it.
+          out.write(opts.output === "json" ? JSON.stringify(JSON.parse(renderJson(report, { controllerId: config.controllerId, mode: "run" }))) + "\n" : renderText(report, { color: false, changedOnly: true }));
         }
       } catch (err) {
         const finished = now();

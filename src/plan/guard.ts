@@ -4,6 +4,7 @@
  */
 import type { Action, HealthView, HeldAction, PoolSpec } from "../model.js";
 import { markerName, markerOwner } from "../ownership.js";
+import { changeWindowHold } from "./change-window.js";
 import { applyAction } from "./materialize.js";
 import type { CurrentRRsets } from "./plan-pool.js";
 
@@ -12,6 +13,8 @@ export interface GuardContext {
   readonly force: boolean;
   /** Set by the controller when most members of all pools failed at once. */
   readonly proberIsolation?: string;
+  /** The instant the plan is made (the changeWindow rule); absent: no window is checked. */
+  readonly now?: Date;
 }
 
 export interface Guarded {
@@ -60,7 +63,9 @@ export function guardPool(
 
   const pending: Action[] = [];
   for (const a of actions) {
+    const outsideWindow = ctx.force ? undefined : changeWindowHold(a, pool.safety.changeWindow, ctx.now);
     if (ctx.force) pending.push(a);
+    else if (outsideWindow !== undefined) hold(a, "changeWindow", outsideWindow);
     else if (allDown && pool.safety.failOpen && isFailureDriven(a)) {
       hold(a, "failOpen", "every member and standby of the pool failed its probes; the prober may be the one cut off");
     } else if (ctx.proberIsolation !== undefined && isFailureDriven(a)) {
