@@ -22,6 +22,8 @@ packages=(
   bind9-dnsutils   # dig, nsupdate, delv
   openssl
   prometheus       # promtool (check metrics) for test/integration/promtool-metrics.test.ts
+  iproute2         # ip netns, veth, bridge for test/integration/ip-takeover-netns.test.ts
+  iputils-arping   # the gratuitous ARP the IP takeover test's exec hook sends
 )
 
 if [ "$(id -u)" -ne 0 ]; then
