@@ -12,6 +12,7 @@ import { createProbeRunner } from "../probes/index.js";
 import type { CycleDeps } from "./cycle.js";
 
 export interface Runtime extends CycleDeps {
+  readonly ipAdapter: (name: string) => Promise<IpAdapter>;
   close(): Promise<void>;
 }
 

@@ -43,7 +43,10 @@ export class ExecIpAdapter implements IpAdapter {
     if (now.token !== move.expected.token) {
       throw new IpConflictError(`${move.target.address}: the status hook now says ${JSON.stringify(now.token)}, not ${JSON.stringify(move.expected.token)} as read; moved nothing`);
     }
-    const r = await this.#run(move.action, move.target, signal, { MAILPOOL_EXPECTED: move.expected.token });
+    // Once started, a move runs to its end or its timeout, never cut by the cycle's signal: a hook
+    // killed half-way could leave the address on neither host.
+    signal.throwIfAborted();
+    const r = await this.#run(move.action, move.target, AbortSignal.timeout(this.config.timeoutMs + 1000), { MAILPOOL_EXPECTED: move.expected.token });
     if (r.code !== 0) throw new IpAdapterError(`${move.action} of ${move.target.address} to ${move.to}: ${this.#failed(r)}`);
     const said = tail(r.stdout);
     return { notes: [`\`${commandText(this.config.command)}\` (${move.action}) exited 0${said ? `: ${said}` : ""}`] };

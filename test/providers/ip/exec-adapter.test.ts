@@ -108,6 +108,19 @@ describe("exec IP takeover adapter", () => {
     expect(r.stdout.length).toBe(MAX_OUTPUT_BYTES);
   });
 
+  it("lets a move that started finish although the cycle's signal fires (never half a move)", async () => {
+    writeHook(`[ "$MAILPOOL_ACTION" = takeover ] && { sleep 0.3; echo "$MAILPOOL_STANDBY" > "${dir}/holder"; exit 0; }`);
+    const a = adapter([hook]);
+    const [h] = await a.read([target], signal());
+    const ac = new AbortController();
+    const moving = a.move({ action: "takeover", target, to: "10.250.0.2", expected: h! }, ac.signal);
+    // Abort once the takeover itself runs (its log line is written first).
+    while (!calls().some((c) => c.action === "takeover")) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    await expect(moving).resolves.toMatchObject({ notes: [expect.stringContaining("exited 0")] });
+    expect(readFileSync(join(dir, "holder"), "utf8").trim()).toBe("10.250.0.2");
+  });
+
   it("stops the hook when the cycle's signal fires", async () => {
     const ac = new AbortController();
     const p = runHook(["/bin/sh", "-c", "sleep 30"], {}, 60_000, ac.signal);
