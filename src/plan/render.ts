@@ -93,7 +93,8 @@ export function renderText(report: CycleReport, options: TextOptions = { color: 
       }
       for (const h of report.health.filter((e) => e.pool === plan.pool)) {
         const mark = h.verdict.health === "up" ? c.green("up") : h.verdict.health === "down" ? c.red("down") : c.yellow("unknown");
-        const who = h.role === "standby" ? `standby ${h.address} (${h.label})` : h.label === h.address ? `member  ${h.address}` : `member  ${h.label} ${h.address}`;
+        const who =
+          h.role === "host" ? `host    ${h.address} (${h.label})` : h.role === "standby" ? `standby ${h.address} (${h.label})` : h.label === h.address ? `member  ${h.address}` : `member  ${h.label} ${h.address}`;
         lines.push(c.dim(`  ${who}: `) + mark + c.dim(` — ${h.verdict.reason}`));
       }
       for (const a of plan.actions) {

@@ -81,6 +81,8 @@ describe("IP takeover in a cycle", () => {
     expect(text).toContain(`  ~ ip   takeover-ip ${FLOAT} → ${STANDBY}: mx1 (${FLOAT})'s host ${HOST} is down`);
     expect(text).toContain(`  ip takeover-ip ${FLOAT} verified: standby ${STANDBY} answers on ${FLOAT}`);
     expect(text).toContain("1 IP takeover(s), 0 IP return(s)");
+    expect(text).toContain(`  host    ${HOST} (mx1's own address): down — 1 failure(s) in a row: smtp: connection refused by ${HOST}:25`);
+    expect(text).toContain(`  standby ${STANDBY} (IP standby for mx1): up`);
     expect(JSON.parse(renderJson(report, { controllerId: "t", mode: "apply" })).ipTakeover.actions[0]).toMatchObject({ kind: "takeover-ip", address: FLOAT, to: STANDBY, via: "onprem" });
   });
 
