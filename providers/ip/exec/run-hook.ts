@@ -5,6 +5,8 @@
 import { spawn } from "node:child_process";
 
 export const MAX_OUTPUT_BYTES = 64 * 1024;
+/** After the hook exited, how long its pipes may stay open (a background child holding them). */
+export const EXIT_GRACE_MS = 1000;
 
 export interface HookOutcome {
   /** The exit code, or null when the hook was killed or could not start. */
@@ -19,7 +21,9 @@ export function runHook(argv: readonly string[], env: Record<string, string>, ti
   const [file, ...args] = argv;
   return new Promise((resolve) => {
     if (signal.aborted) return resolve({ code: null, stdout: "", stderr: "", failure: "aborted before it started" });
-    const child = spawn(file!, args, { shell: false, env, stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    // A process group of its own, so that a timeout kills what the hook started too (a `sleep`
+    // under `sh` would otherwise keep the pipes open, and the hook "running", after the kill).
+    const child = spawn(file!, args, { shell: false, env, stdio: ["ignore", "pipe", "pipe"], windowsHide: true, detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -33,12 +37,22 @@ export function runHook(argv: readonly string[], env: Record<string, string>, ti
     child.stderr.on("data", (c: Buffer) => (errBytes = keep(err, errBytes, c)));
     const kill = (why: string) => {
       failure ??= why;
-      child.kill("SIGKILL");
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL"); // the group is gone already; the hook itself may not be
+      }
+      // A descendant that left the group may still hold the pipes: do not wait for them.
+      child.stdout.destroy();
+      child.stderr.destroy();
     };
     const timer = setTimeout(() => kill(`timed out after ${timeoutMs} ms and was killed`), timeoutMs);
     const onAbort = () => kill("aborted and killed");
     signal.addEventListener("abort", onAbort, { once: true });
+    let finished = false;
     const done = (code: number | null) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
       resolve({
@@ -51,6 +65,18 @@ export function runHook(argv: readonly string[], env: Record<string, string>, ti
     child.on("error", (e: NodeJS.ErrnoException) => {
       failure ??= `could not start (${e.code ?? e.message})`;
       done(null);
+    });
+    child.on("exit", (code, sig) => {
+      if (failure !== undefined) return done(null); // killed: its pipes were destroyed, no "close" to wait for
+      if (code === null) failure = `was killed by ${sig ?? "a signal"}`;
+      clearTimeout(timer);
+      // The hook has exited; something it left running in the background may hold the pipes.
+      // Its output is read for a moment more, then the pipes are let go.
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        done(code);
+      }, EXIT_GRACE_MS).unref();
     });
     child.on("close", (code, sig) => {
       if (code === null && failure === undefined) failure = `was killed by ${sig ?? "a signal"}`;

@@ -121,10 +121,16 @@ describe("exec IP takeover adapter", () => {
     expect(readFileSync(join(dir, "holder"), "utf8").trim()).toBe("10.250.0.2");
   });
 
-  it("stops the hook when the cycle's signal fires", async () => {
+  it("stops the hook and what it started when the cycle's signal fires", async () => {
     const ac = new AbortController();
-    const p = runHook(["/bin/sh", "-c", "sleep 30"], {}, 60_000, ac.signal);
-    ac.abort();
+    const p = runHook(["/bin/sh", "-c", "sleep 30; echo done"], {}, 60_000, ac.signal);
+    setTimeout(() => ac.abort(), 100);
     expect(await p).toMatchObject({ code: null, failure: "aborted and killed" });
+  });
+
+  it("takes a hook's exit code although something it left in the background holds its output open", async () => {
+    const r = await runHook(["/bin/sh", "-c", "sleep 8 & echo moved; exit 0"], { PATH: process.env.PATH ?? "" }, 20_000, signal());
+    expect(r).toMatchObject({ code: 0, stdout: "moved\n" });
+    expect(r.failure).toBeUndefined();
   });
 });
