@@ -117,7 +117,7 @@ export async function reconcileIpTakeover(
     }
     deps.logger.info({ pool: action.pool, address: action.address, to: action.to }, `${action.kind} done`);
     const i = report.addresses.findIndex((a) => a.address === action.address);
-    if (i >= 0) report.addresses[i] = { ...report.addresses[i]!, holder: kind === "takeover" ? "standby" : "member", detail: `moved this cycle: ${notes.join("; ")}` };
+    if (i >= 0) report.addresses[i] = { ...report.addresses[i]!, holder: kind === "takeover" ? "standby" : "member", detail: `moved this cycle (as read: ${report.addresses[i]!.detail})` };
     const verify = await verifyMove(deps, pool, action, member.serverName ?? pool.name, health, opts.signal);
     report.moves.push({ action, ok: true, conflict: false, notes, verify });
   }

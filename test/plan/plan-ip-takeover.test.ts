@@ -77,19 +77,21 @@ describe("planIpTakeover", () => {
 describe("guardIpTakeover", () => {
   const take = (p: PoolSpec, h = health({ [HOST]: "down" })) => planIpTakeover([p], reads(held(HOST)), h).actions;
 
-  it("holds a takeover by failOpen when every address of the pool failed (the prober may be cut off)", () => {
+  it("holds a takeover by failOpen when every address it is shown is down; the planner never plans one then", () => {
+    // failOpen counts the IP hosts and standbys like DNS standbys: a standby that answers proves
+    // the prober reaches the network. So with every address down no takeover is planned at all
+    // (never to a dead standby), and the guard's rule is the second line: given a planned move
+    // and a view where everything failed, it holds it.
     const p = ipPool();
-    // Everything down but the standby: no takeover is planned at all (never to a dead standby);
-    // so fail-open is exercised with the standby up but everything else down…
-    const h = health({ [HOST]: "down", [FLOAT]: "down", "192.0.2.11": "down", [STANDBY]: "up" });
-    const actions = take(p, h);
-    expect(guardIpTakeover([p], actions, h, { force: false }).allowed).toHaveLength(1);
-    // …and with every address down, the hold is the rule's.
     const allDown = health({}, "down");
+    expect(planIpTakeover([p], reads(held(HOST)), allDown).actions).toEqual([]);
+    const actions = take(p);
+    expect(guardIpTakeover([p], actions, health({ [HOST]: "down", [FLOAT]: "down", "192.0.2.11": "down" }), { force: false }).allowed).toHaveLength(1);
     const g = guardIpTakeover([p], actions, allDown, { force: false });
     expect(g.allowed).toEqual([]);
     expect(g.held).toEqual([expect.objectContaining({ rule: "failOpen" })]);
     expect(guardIpTakeover([p], actions, allDown, { force: true }).allowed).toHaveLength(1);
+    expect(guardIpTakeover([{ ...p, safety: { ...p.safety, failOpen: false } }], actions, allDown, { force: false }).allowed).toHaveLength(1);
   });
 
   it("holds takeovers, never returns, under prober isolation; --force moves anyway", () => {
