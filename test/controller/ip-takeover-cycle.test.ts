@@ -155,6 +155,26 @@ describe("IP takeover in a cycle", () => {
     expect(report.ipTakeover!.moves[0]!.verify!.reason).toContain(`mx1's host ${HOST} answers on ${FLOAT}`);
   });
 
+  it("holds the move under prober isolation (most members of two pools down at once) and moves nothing", async () => {
+    const config = parseConfig(
+      `${configText()}
+  - { name: imap.example.com, provider: mem, checks: [imap], members: [{ address: 192.0.2.30 }, { address: 192.0.2.31 }] }`,
+      { env: {} },
+    );
+    const { provider, ip } = setup();
+    const { probe } = network(ip, new Set([STANDBY, "192.0.2.11"]));
+    const runtime = createRuntime(config, createLogger("silent"), { probe, providers: new Map([["mem", provider]]), ipAdapters: new Map([["onprem", ip]]) });
+    const report = await runCycle(runtime, { dryRun: false, judge: new HysteresisJudge(), signal: signal() });
+    expect(report.proberIsolation).toContain("3 of 4 members across 2 pools failed at once");
+    expect(report.ipTakeover!.actions).toEqual([]);
+    expect(report.ipTakeover!.held).toEqual([expect.objectContaining({ rule: "proberIsolation", action: expect.objectContaining({ kind: "takeover-ip" }) })]);
+    expect(ip.moves).toEqual([]);
+    expect(renderText(report)).toContain(`  ! ip   takeover-ip ${FLOAT} → ${STANDBY} held by proberIsolation: 3 of 4 members`);
+    // --force moves anyway.
+    const forced = await runCycle(runtime, { dryRun: false, force: true, judge: new HysteresisJudge(), signal: signal() });
+    expect(forced.ipTakeover!.moves).toEqual([expect.objectContaining({ ok: true })]);
+  });
+
   it("an adapter that cannot read moves nothing and says why; DNS still plans", async () => {
     const { config, provider, ip } = setup();
     ip.read = async () => {
