@@ -2,6 +2,7 @@
  * Provider modules by config `type`, loaded lazily: a Route 53 user never imports the
  * Cloudflare SDK, and a zone-file user imports neither.
  */
+import { redactingLogger, redactingProvider, redactorFor } from "./redacting-provider.js";
 import type { ProviderContext, ProviderModule, Provider } from "./types.js";
 
 const loaders: Readonly<Record<string, () => Promise<ProviderModule<never>>>> = {
@@ -18,5 +19,11 @@ export async function createProvider(config: { type: string }, ctx: ProviderCont
   const load = loaders[config.type];
   if (!load) throw new TypeError(`unknown provider type ${JSON.stringify(config.type)}`);
   const mod = (await load()) as ProviderModule<unknown>;
-  return mod.create(config, ctx);
+  // Secrets leave no provider: its errors, notes and log lines are redacted here, in one place.
+  const redactor = redactorFor(config, ctx);
+  try {
+    return redactingProvider(await mod.create(config, { ...ctx, logger: redactingLogger(ctx.logger, redactor) }), redactor);
+  } catch (e) {
+    throw redactor.error(e);
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * pino JSON lines to stderr (stdout carries plans and results). Secrets are redacted wherever
- * they could ride along in a logged object.
+ * they could ride along in a logged object (by key, here), and by value in every text that
+ * leaves a provider (providers/redacting-provider.ts).
  */
 import { pino, type Logger } from "pino";
 
@@ -20,9 +21,12 @@ export const REDACT_PATHS = [
   "*.authorization",
   "headers.authorization",
   "*.headers.authorization",
-  "secret",
-  "*.secret",
-  "*.*.secret",
+  'headers["x-amz-security-token"]',
+  '*.headers["x-amz-security-token"]',
+  "accessKeyId",
+  "*.accessKeyId",
+  "password",
+  "*.password",
 ];
 
 export function createLogger(level: string, destination: NodeJS.WritableStream | number = 2): Logger {

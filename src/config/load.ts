@@ -3,10 +3,10 @@
  * (pools with their defaults applied, checks resolved to CheckSpecs). Every problem is collected
  * and reported with its place, e.g. `pools[1].ttl: 60 is outside 300–900`.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { validate as validateCron } from "node-cron";
-import { parseDocument } from "yaml";
+import { isNode, isPair, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import type { CheckSpec } from "../probes/types.js";
 import { BUILTIN_CHECKS } from "../probes/builtin-checks.js";
@@ -50,26 +50,51 @@ export interface LoadOptions {
   readonly readFile?: (path: string) => string;
 }
 
+/** A config file larger than this is refused: a real one is a few KiB; 10,000 members ~1 MiB. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** Aliases a config may use before it counts as an alias bomb (YAML's "billion laughs"). */
+const MAX_ALIASES = 100;
+
 export function loadConfigFile(path: string, options: LoadOptions = {}): Config {
-  let text: string;
+  return parseConfig(readConfigText(path), { ...options, source: path });
+}
+
+/**
+ * The config file's text. Only a regular file is read (a FIFO or a device would hang the read,
+ * a directory has no text), at most MAX_CONFIG_BYTES, and every failure names the file.
+ */
+export function readConfigText(path: string): string {
+  const cannot = (why: string) => new ConfigError([`cannot read ${path}: ${why}`], path);
+  let fd: number;
   try {
-    text = readFileSync(path, "utf8");
+    // Non-blocking, so opening a FIFO returns at once instead of waiting for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    throw new ConfigError([`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`], path);
+    throw cannot((err as Error).message);
   }
-  return parseConfig(text, { ...options, source: path });
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw cannot(`it is ${st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : "not a regular file"}; give the path of a YAML file`);
+    if (st.size > MAX_CONFIG_BYTES) throw cannot(`it is ${st.size} bytes; a config over ${MAX_CONFIG_BYTES} bytes is refused`);
+    return readFileSync(fd, "utf8");
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw cannot((err as Error).message);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function parseConfig(text: string, options: LoadOptions & { source?: string } = {}): Config {
   const source = options.source;
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`), source);
+  if (text.length > MAX_CONFIG_BYTES) {
+    throw new ConfigError([`the config is ${text.length} characters; over ${MAX_CONFIG_BYTES} is refused`], source);
   }
+  const data0 = parseYaml(text, source);
   const problems: string[] = [];
   const env = options.env ?? process.env;
   const refs: EnvRefs = { byPath: new Map(), unset: new Set() };
-  const data = substituteEnv(doc.toJS(), [], env, problems, refs);
+  const data = substituteEnv(data0, [], env, problems, refs);
   const parsed = configSchema.safeParse(data);
   const baseDir = source ? dirname(resolve(source)) : process.cwd();
   const readFile = options.readFile ?? ((p: string) => readFileSync(resolve(baseDir, p), "utf8"));
@@ -93,6 +118,64 @@ export function parseConfig(text: string, options: LoadOptions & { source?: stri
   }
   if (problems.length > 0) throw new ConfigError(problems, source);
   return config;
+}
+
+/**
+ * YAML text → plain data. Every problem is a config error with its line and column: syntax
+ * errors, duplicate keys (checked here in one pass: the YAML library's own check is quadratic in
+ * the keys of a map), unresolved aliases and alias bombs.
+ */
+function parseYaml(text: string, source: string | undefined): unknown {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter: lines });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return "";
+    const { line, col } = lines.linePos(offset);
+    return ` at line ${line}, column ${col}`;
+  };
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`), source);
+  }
+  const duplicates: string[] = [];
+  const anchors = new Set<string>();
+  let firstAlias: number | undefined;
+  let unresolved: string | undefined;
+  const anchored = (node: { anchor?: string | undefined }) => {
+    if (node.anchor) anchors.add(node.anchor);
+  };
+  visit(doc, {
+    Map(_key, map, path) {
+      anchored(map);
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const k = isScalar(pair.key) ? String(pair.key.value) : JSON.stringify(String(pair.key));
+        if (seen.has(k)) {
+          const where = path.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : "?"));
+          duplicates.push(`${[...where, k].join(".")}: duplicate key${at(isNode(pair.key) ? pair.key.range?.[0] : undefined)}`);
+        }
+        seen.add(k);
+      }
+    },
+    Seq(_key, seq) {
+      anchored(seq);
+    },
+    Scalar(_key, scalar) {
+      anchored(scalar);
+    },
+    Alias(_key, alias) {
+      firstAlias ??= alias.range?.[0];
+      if (!anchors.has(alias.source) && unresolved === undefined) {
+        unresolved = `YAML: the alias *${alias.source} names no anchor set before it${at(alias.range?.[0])}`;
+      }
+    },
+  });
+  if (duplicates.length > 0) throw new ConfigError(duplicates.map((d) => `YAML: ${d}`), source);
+  if (unresolved) throw new ConfigError([unresolved], source);
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    throw new ConfigError([`YAML: ${(err as Error).message}${at(firstAlias)}`], source);
+  }
 }
 
 /** Where `${VAR}` references were resolved: names by formatted path, and paths of unset ones. */
@@ -299,6 +382,11 @@ function resolveConfig(
     const where = `pools[${i}]`;
     const nameProblem = invalidNameReason(p.name);
     if (nameProblem) problems.push(`${where}.name: ${JSON.stringify(p.name)} ${nameProblem}`);
+    else if (normalizeName(p.name).split(".").includes("*")) {
+      problems.push(
+        `${where}.name: ${JSON.stringify(p.name)} is a wildcard name; a pool is one name that clients and MX records point at (a wildcard RRset would answer for every name below it)`,
+      );
+    }
     const name = normalizeName(p.name);
     const dup = seen.get(name);
     if (dup !== undefined) problems.push(`${where}.name: ${name} is already pools[${dup}]`);

@@ -27,6 +27,9 @@ function connectFailure(error: NodeJS.ErrnoException, target: ProbeTarget): stri
   switch (error.code) {
     case "ECONNREFUSED":
       return `connection refused by ${where}`;
+    case "ECONNRESET":
+      // Accepted, then reset before Node saw the connect complete: not a failure to connect.
+      return `connection reset by ${where} while connecting`;
     case "ENOTFOUND":
     case "EAI_AGAIN":
       return `cannot resolve ${target.host} (${error.code})`;
@@ -102,7 +105,12 @@ export class Dialogue {
     this.#secure = secure;
     secure.on("error", () => {});
     await this.#race<void>(this.#timeoutReason("TLS handshake"), this.#left(), (ok, no) => {
-      const onError = (error: Error) => no(`TLS handshake failed: ${tlsErrorText(error)}`);
+      const onError = (error: NodeJS.ErrnoException) =>
+        no(
+          error.code === "ECONNRESET" || error.code === "EPIPE"
+            ? "connection reset by server during the TLS handshake"
+            : `TLS handshake failed: ${tlsErrorText(error)}`,
+        );
       const onClose = () => no("connection closed by server during the TLS handshake");
       secure.once("secureConnect", ok).once("error", onError).once("close", onClose);
       return () => secure.off("secureConnect", ok).off("error", onError).off("close", onClose);

@@ -1,5 +1,12 @@
 import { isIP } from "node:net";
-import { checkServerIdentity, rootCertificates, type ConnectionOptions, type TLSSocket } from "node:tls";
+import {
+  checkServerIdentity,
+  createSecureContext,
+  rootCertificates,
+  type ConnectionOptions,
+  type SecureContext,
+  type TLSSocket,
+} from "node:tls";
 import type { ProbeTarget, TlsFacts, TlsRules } from "./types.js";
 
 const DAY_MS = 86_400_000;
@@ -18,6 +25,26 @@ export interface IdentityNote {
   error?: string;
 }
 
+/** Secure contexts with a custom CA, by CA text and minimum version (a config has a few). */
+const contexts = new Map<string, SecureContext>();
+const MAX_CONTEXTS = 32;
+
+/**
+ * Node's roots plus `ca`, parsed once: building a context from ~140 root certificates takes tens
+ * of milliseconds of blocked event loop, which, per probe, made a few hundred TLS probes at once
+ * miss their deadlines ("timeout waiting for banner" from members that had answered).
+ */
+export function secureContextWithCa(ca: string, minVersion: TlsRules["minVersion"]): SecureContext {
+  const key = `${minVersion}\n${ca}`;
+  let context = contexts.get(key);
+  if (context === undefined) {
+    context = createSecureContext({ ca: [...rootCertificates, ca], minVersion });
+    if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);
+    contexts.set(key, context);
+  }
+  return context;
+}
+
 /**
  * Options for tls.connect. The chain and name are always checked, but never enforced by Node:
  * the probe judges afterwards (judgeTls) so that a failed probe still reports the certificate.
@@ -28,7 +55,7 @@ export function tlsConnectOptions(target: ProbeTarget, rules: TlsRules, note: Id
   return {
     ...(servername !== undefined && { servername }),
     host: certificateName(target),
-    ...(rules.ca !== undefined && { ca: [...rootCertificates, rules.ca] }),
+    ...(rules.ca !== undefined && { secureContext: secureContextWithCa(rules.ca, rules.minVersion) }),
     rejectUnauthorized: false,
     minVersion: rules.minVersion,
     checkServerIdentity: (host, cert) => {

@@ -25,6 +25,16 @@ describe("logs", () => {
     expect(entry.provider.apiToken).toBe("[redacted]");
   });
 
+  it("redact session tokens in logged headers, TSIG-style secrets and passwords by key", () => {
+    const { stream, lines } = capture();
+    createLogger("info", stream).info(
+      { headers: { "x-amz-security-token": "tok-5" }, tsig: { secret: "tok-6" }, password: "tok-7", aws: { accessKeyId: "tok-8" } },
+      "keys",
+    );
+    expect(lines[0]).not.toMatch(/tok-\d/);
+    expect(JSON.parse(lines[0]!).tsig.secret).toBe("[redacted]");
+  });
+
   it("honour the level", () => {
     const { stream, lines } = capture();
     const log = createLogger("warn", stream);

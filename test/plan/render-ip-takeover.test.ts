@@ -62,7 +62,7 @@ async function report(dryRun: boolean): Promise<CycleReport> {
   };
   const runtime = createRuntime(config, createLogger("silent"), {
     probe,
-    providers: new Map([["mem", mem], ["broken", broken]]),
+    providers: new Map<string, Provider>([["mem", mem], ["broken", broken]]),
     ipAdapters: new Map([["onprem", ip]]),
     sleep: async () => undefined,
   });

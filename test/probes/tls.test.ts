@@ -1,7 +1,7 @@
 /** Certificates and TLS rules, through real handshakes with certificates made by openssl. */
 import { describe, expect, it } from "vitest";
 import { probers } from "../../src/probes/index.js";
-import { expiryPhrase, judgeTls, sniFor } from "../../src/probes/tls.js";
+import { expiryPhrase, judgeTls, sniFor, tlsConnectOptions } from "../../src/probes/tls.js";
 import type { Protocol, TlsFacts } from "../../src/probes/types.js";
 import { testCerts } from "../fakes/certs.js";
 import { checkFor, listen, never, targetOf } from "./helpers.js";
@@ -178,5 +178,17 @@ describe("TLS helpers", () => {
       failure: "certificate for mx1.example.net expires in 1 day",
     });
     expect(judgeTls({ ...facts, authorized: true }, target, { ...rules, certExpiryWarnDays: 0 }, now)).toEqual({});
+  });
+
+  it("parses a custom CA with Node's roots once, not on every probe (it blocks the event loop for tens of ms)", async () => {
+    const { ca } = await testCerts();
+    const target = { host: "192.0.2.1", port: 465, serverName: "mx1.example.net" };
+    const rules = { verify: true, ca, minVersion: "TLSv1.2", certExpiryWarnDays: 14, certExpiryFailDays: 0 } as const;
+    const first = tlsConnectOptions(target, rules, {});
+    const again = tlsConnectOptions({ ...target, host: "192.0.2.2" }, rules, {});
+    expect(first.secureContext).toBeDefined();
+    expect(again.secureContext).toBe(first.secureContext);
+    expect(tlsConnectOptions(target, { ...rules, minVersion: "TLSv1.3" }, {}).secureContext).not.toBe(first.secureContext);
+    expect(tlsConnectOptions(target, { ...rules, ca: undefined }, {}).secureContext).toBeUndefined();
   });
 });
