@@ -53,6 +53,8 @@ export class FakeEc2Server {
   throttleNext = 0;
   /** Runs before each request is carried out (a concurrent writer). */
   beforeRequest: ((action: string, params: Record<string, string>) => void) | undefined;
+  /** Error messages quote the request's Authorization header (an endpoint that echoes credentials). */
+  echoAuthorization = false;
   #endpoint = "";
 
   private constructor() {
@@ -122,7 +124,8 @@ export class FakeEc2Server {
       return this.#error(res, 503, "RequestLimitExceeded", "Request limit exceeded.", action, params, accessKeyId);
     }
     this.beforeRequest?.(action, params);
-    const fail = (code: string, message: string, status = 400) => this.#error(res, status, code, message, action, params, accessKeyId);
+    const echo = this.echoAuthorization ? ` (request had authorization: ${auth})` : "";
+    const fail = (code: string, message: string, status = 400) => this.#error(res, status, code, `${message}${echo}`, action, params, accessKeyId);
     switch (action) {
       case "DescribeAddresses":
         return this.#describe(params, res, fail, accessKeyId);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { elasticIpConfigSchema } from "../../../providers/ip/elastic-ip/config.js";
 import { createElasticIpAdapter } from "../../../providers/ip/elastic-ip/index.js";
+import { createIpAdapter } from "../../../providers/ip/index.js";
 import { IpAdapterError, IpConflictError, type IpAdapter, type IpTarget } from "../../../providers/ip/types.js";
 import { FakeEc2Server } from "../../fakes/ec2-server.js";
 
@@ -121,6 +122,18 @@ describe("Elastic IP adapter (real SDK against a fake EC2 Query API)", () => {
     expect((err as IpAdapterError).transient).toBe(true);
     expect(ec2.requests.filter((q) => q.action === "AssociateAddress").map((q) => q.status)).toEqual([503]);
     expect(ec2.addresses.get(ALLOC)!.association!.networkInterfaceId).toBe("eni-0000000000000aaa1");
+  });
+
+  it("redacts credentials an endpoint echoes from the errors that leave the adapter", async () => {
+    const config = elasticIpConfigSchema.parse({ type: "elastic-ip", region: "eu-west-1", endpoint: ec2.endpoint, hosts: { [MEMBER]: { instanceId: "i-0000000000000aaa1" } } });
+    const redacting = await createIpAdapter(config, { name: "aws", env });
+    ec2.echoAuthorization = true;
+    const err = await redacting.read([{ ...target, address: "198.51.100.7" }], signal()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IpAdapterError);
+    expect((err as Error).message).toContain("InvalidAddress.NotFound");
+    expect((err as Error).message).toContain("[redacted]");
+    expect(`${(err as Error).message} ${(err as Error).stack}`).not.toContain("AKIDTEST");
+    await redacting.close?.();
   });
 
   it("the fake refuses unsigned requests (the SDK always signs)", async () => {
