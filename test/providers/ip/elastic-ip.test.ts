@@ -1,3 +1,4 @@
+import { DisassociateAddressCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { elasticIpConfigSchema } from "../../../providers/ip/elastic-ip/config.js";
 import { createElasticIpAdapter } from "../../../providers/ip/elastic-ip/index.js";
@@ -134,6 +135,15 @@ describe("Elastic IP adapter (real SDK against a fake EC2 Query API)", () => {
     expect((err as Error).message).toContain("[redacted]");
     expect(`${(err as Error).message} ${(err as Error).stack}`).not.toContain("AKIDTEST");
     await redacting.close?.();
+  });
+
+  it("the fake answers DisassociateAddress by association id, and InvalidAssociationID.NotFound once it is gone", async () => {
+    const client = new EC2Client({ region: "eu-west-1", endpoint: ec2.endpoint, credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "x" }, maxAttempts: 1 });
+    const id = ec2.addresses.get(ALLOC)!.association!.associationId;
+    await client.send(new DisassociateAddressCommand({ AssociationId: id }));
+    expect(ec2.addresses.get(ALLOC)!.association).toBeUndefined();
+    await expect(client.send(new DisassociateAddressCommand({ AssociationId: id }))).rejects.toMatchObject({ name: "InvalidAssociationID.NotFound" });
+    client.destroy();
   });
 
   it("the fake refuses unsigned requests (the SDK always signs)", async () => {
