@@ -46,9 +46,10 @@ export function checkIpTakeover(
   if (standby !== undefined && standby === address) problems.push(`${where}.ipTakeover.standby: is the member's floating address ${address}; give the standby host's own address`);
   if (standby !== undefined && host !== undefined && standby === host) problems.push(`${where}.ipTakeover.standby: is the member's own hostAddress`);
   if (block?.type === "elastic-ip") {
+    const known = new Set(Object.keys(block.hosts ?? {}).filter((k) => ipFamily(k) !== 0).map(canonicalIp));
     if (ipFamily(address) !== 4) problems.push(`${where}.address: ${address} cannot move through ${m.ipTakeover.via}: Elastic IPs are IPv4`);
     for (const [h, place] of [[host, "hostAddress"], [standby, "ipTakeover.standby"]] as const) {
-      if (h !== undefined && !(h in block.hosts)) problems.push(`${where}.${place}: ${h} is not under ipTakeover.${m.ipTakeover.via}.hosts (the instance or network interface the address moves to)`);
+      if (h !== undefined && !known.has(h)) problems.push(`${where}.${place}: ${h} is not under ipTakeover.${m.ipTakeover.via}.hosts (the instance or network interface the address moves to)`);
     }
   }
   if (problems.length > before || host === undefined || standby === undefined) return {};
@@ -68,4 +69,26 @@ export function checkIpTakeoverAcrossPools(pools: readonly PoolSpec[], problems:
       else seen.set(m.address, place);
     }),
   );
+}
+
+/**
+ * The adapter blocks as the adapters get them: an Elastic IP block's `hosts` keyed by canonical
+ * IP text (so "2001:DB8::5" matches the member's canonical hostAddress); a key that is not an
+ * IP address is a problem with its place.
+ */
+export function resolveIpTakeoverBlocks(blocks: Readonly<Record<string, IpTakeoverAdapterConfig>>, problems: string[]): Record<string, IpTakeoverAdapterConfig> {
+  const out: Record<string, IpTakeoverAdapterConfig> = {};
+  for (const [name, block] of Object.entries(blocks)) {
+    if (block.type !== "elastic-ip") {
+      out[name] = block;
+      continue;
+    }
+    const hosts: typeof block.hosts = {};
+    for (const [key, host] of Object.entries(block.hosts ?? {})) {
+      if (ipFamily(key) === 0) problems.push(`ipTakeover.${name}.hosts[${JSON.stringify(key)}]: not an IP address (each host is keyed by its own address)`);
+      else hosts[canonicalIp(key)] = host;
+    }
+    out[name] = { ...block, hosts };
+  }
+  return out;
 }

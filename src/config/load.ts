@@ -13,7 +13,7 @@ import { BUILTIN_CHECKS } from "../probes/builtin-checks.js";
 import type { MemberSpec, PoolSpec, SafetySpec } from "../model.js";
 import { canonicalIp, ipFamily } from "../util/ip.js";
 import { invalidNameReason, normalizeName } from "../util/names.js";
-import { checkIpTakeover, checkIpTakeoverAcrossPools } from "./ip-takeover.js";
+import { checkIpTakeover, checkIpTakeoverAcrossPools, resolveIpTakeoverBlocks } from "./ip-takeover.js";
 import { BUILTIN_CHECK_NAMES, checkProviderBlock, configSchema, TTL_MAX, TTL_MIN, type IpTakeoverAdapterConfig, type ProviderConfig, type RawConfig } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -504,7 +504,7 @@ function resolveConfig(
     daemon: raw.daemon,
     alerts: raw.alerts,
     providers: raw.providers,
-    ipTakeover: raw.ipTakeover ?? {},
+    ipTakeover: resolveIpTakeoverBlocks(raw.ipTakeover ?? {}, problems),
     checks,
     pools,
   };

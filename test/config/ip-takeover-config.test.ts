@@ -78,6 +78,21 @@ describe("ipTakeover config", () => {
     );
   });
 
+  it("keys an Elastic IP block's hosts by canonical IP, and names a key that is not an IP", () => {
+    const blocks = `ipTakeover:
+  v6: { type: elastic-ip, region: eu-west-1, hosts: { "2001:DB8:0::4": { instanceId: i-0123456789abcdef0 }, "mx1": { instanceId: i-0123456789abcdef1 } } }`;
+    expect(problemsOf(base(`{ address: 192.0.2.10, hostAddress: "2001:db8::4", ipTakeover: { via: v6, standby: 10.0.0.5 } }`, blocks))).toEqual([
+      "pools[0].members[0].ipTakeover.standby: 10.0.0.5 is not under ipTakeover.v6.hosts (the instance or network interface the address moves to)",
+      'ipTakeover.v6.hosts["mx1"]: not an IP address (each host is keyed by its own address)',
+    ]);
+    const ok = parseConfig(
+      base(`{ address: 192.0.2.10, hostAddress: "2001:db8::4", ipTakeover: { via: v6, standby: "2001:db8::5" } }`, `ipTakeover:
+  v6: { type: elastic-ip, region: eu-west-1, hosts: { "2001:DB8:0::4": { instanceId: i-0123456789abcdef0 }, "2001:db8::5": { instanceId: i-0123456789abcdef1 } } }`),
+      { env: {} },
+    );
+    expect(Object.keys((ok.ipTakeover.v6 as { hosts: object }).hosts)).toEqual(["2001:db8::4", "2001:db8::5"]);
+  });
+
   it("hostAddress without ipTakeover is an error (it would be silently unused)", () => {
     expect(problemsOf(base(`{ address: 192.0.2.10, hostAddress: 10.0.0.4 }`))).toEqual([
       "pools[0].members[0].hostAddress: is only used with ipTakeover (the member is probed on its address otherwise)",
