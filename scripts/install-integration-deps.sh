@@ -22,6 +22,8 @@ packages=(
   bind9-dnsutils   # dig, nsupdate, delv
   openssl
   prometheus       # promtool (check metrics) for test/integration/promtool-metrics.test.ts
+  iproute2         # ip netns, veth, bridge for test/integration/ip-takeover-netns.test.ts
+  iputils-arping   # the gratuitous ARP the IP takeover test's exec hook sends
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -63,7 +65,7 @@ echo "postfix postfix/mailname string localhost.localdomain" | debconf-set-selec
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-for cmd in postconf postfix dovecot named tsig-keygen rndc named-checkzone dig nsupdate delv openssl; do
+for cmd in postconf postfix dovecot named tsig-keygen rndc named-checkzone dig nsupdate delv openssl ip arping; do
   command -v "$cmd" >/dev/null || { echo "install-integration-deps: $cmd is still missing" >&2; exit 1; }
 done
 echo "install-integration-deps: done"

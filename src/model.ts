@@ -41,7 +41,24 @@ export interface MemberSpec {
   readonly standby?: string;
   /** TLS server name for this member's probes (defaults to the pool name). */
   readonly serverName?: string;
+  /**
+   * With `ipTakeover`: the member host's own address, which never moves. The member's health is
+   * judged here, because once `address` moved, probing `address` reaches the standby.
+   */
+  readonly hostAddress?: string;
+  /** Network-level takeover: `address` itself moves to the standby host while the member is down. */
+  readonly ipTakeover?: IpTakeoverSpec;
 }
+
+export interface IpTakeoverSpec {
+  /** Name of the adapter block under the config's top-level `ipTakeover`. */
+  readonly via: string;
+  /** Canonical IP of the standby host, probed on this, its own address. */
+  readonly standby: string;
+}
+
+/** The address whose verdict says whether the member (the machine) is healthy. */
+export const memberHealthAddress = (m: MemberSpec): string => m.hostAddress ?? m.address;
 
 export interface PoolSpec {
   /** Normalized DNS name: "smtp.example.com". */

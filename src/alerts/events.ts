@@ -13,7 +13,10 @@ export type AlertKind =
   | "pool_all_down"
   | "prober_isolation"
   | "apply_failed"
-  | "leadership_lost";
+  | "leadership_lost"
+  | "ip_takeover"
+  | "ip_return"
+  | "ip_move_failed";
 
 export type Severity = "critical" | "warning" | "info";
 
@@ -44,6 +47,9 @@ export const SEVERITY: Readonly<Record<AlertKind, Severity>> = {
   prober_isolation: "critical",
   apply_failed: "critical",
   leadership_lost: "warning",
+  ip_takeover: "warning",
+  ip_return: "info",
+  ip_move_failed: "critical",
 };
 
 /** Events shared by every alert: who and when. */
@@ -71,7 +77,7 @@ export function transitions(prev: CycleReport | undefined, next: CycleReport, ct
   for (const h of next.health) {
     const was = before.get(`${h.pool}|${h.address}`) ?? "unknown";
     const is = h.verdict.health;
-    const who = h.role === "member" ? `${h.label === h.address ? h.address : `${h.label} (${h.address})`}` : `standby ${h.address} (${h.label})`;
+    const who = h.role === "host" ? `${h.label} ${h.address}` : h.role === "member" ? `${h.label === h.address ? h.address : `${h.label} (${h.address})`}` : `standby ${h.address} (${h.label})`;
     if (is === "down" && was !== "down") add({ kind: "member_down", pool: h.pool, address: h.address, summary: `${who} in ${h.pool} is down: ${h.verdict.reason}` });
     if (is === "up" && was === "down") add({ kind: "member_up", pool: h.pool, address: h.address, summary: `${who} in ${h.pool} is up again: ${h.verdict.reason}` });
   }
@@ -126,6 +132,23 @@ export function transitions(prev: CycleReport | undefined, next: CycleReport, ct
     if (!next.dryRun && r.error && !failedBefore.has(r.provider) && r.error.name !== "AbortError") {
       add({ kind: "apply_failed", provider: r.provider, summary: `provider ${r.provider} failed after ${r.attempts} attempt(s): ${r.error.message}` });
     }
+  }
+
+  // IP moves: each one carried out (moves are only made outside dry runs), and each failure.
+  const ipHeldBefore = new Set(prev?.ipTakeover?.held.map((h) => `${h.action.address}|${h.rule}`) ?? []);
+  for (const m of next.ipTakeover?.moves ?? []) {
+    const a = m.action;
+    const where = { pool: a.pool, address: a.address, provider: a.via };
+    if (!m.ok) add({ kind: "ip_move_failed", ...where, summary: `${a.kind} ${a.address} → ${a.to} in ${a.pool} failed: ${m.error}` });
+    else {
+      const verified = m.verify?.ok ? m.verify.reason : `moved, but ${m.verify?.reason ?? "not verified"}`;
+      if (a.kind === "takeover-ip") add({ kind: "ip_takeover", ...where, summary: `${a.address} moved to standby ${a.standby} (${a.reason}); ${verified}` });
+      else add({ kind: "ip_return", ...where, summary: `${a.address} returned to ${a.member}'s host ${a.hostAddress}; ${verified}` });
+    }
+  }
+  for (const h of next.ipTakeover?.held ?? []) {
+    if (ipHeldBefore.has(`${h.action.address}|${h.rule}`)) continue;
+    add({ kind: "change_held", pool: h.action.pool, address: h.action.address, rule: h.rule, provider: h.action.via, summary: `${h.action.kind} ${h.action.address} in ${h.action.pool} held by ${h.rule}: ${h.why}` });
   }
   return out;
 }

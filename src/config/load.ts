@@ -13,7 +13,8 @@ import { BUILTIN_CHECKS } from "../probes/builtin-checks.js";
 import type { MemberSpec, PoolSpec, SafetySpec } from "../model.js";
 import { canonicalIp, ipFamily } from "../util/ip.js";
 import { invalidNameReason, normalizeName } from "../util/names.js";
-import { BUILTIN_CHECK_NAMES, checkProviderBlock, configSchema, TTL_MAX, TTL_MIN, type ProviderConfig, type RawConfig } from "./schema.js";
+import { checkIpTakeover, checkIpTakeoverAcrossPools, resolveIpTakeoverBlocks } from "./ip-takeover.js";
+import { BUILTIN_CHECK_NAMES, checkProviderBlock, configSchema, TTL_MAX, TTL_MIN, type IpTakeoverAdapterConfig, type ProviderConfig, type RawConfig } from "./schema.js";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -35,6 +36,8 @@ export interface Config {
   readonly daemon: RawConfig["daemon"];
   readonly alerts: RawConfig["alerts"];
   readonly providers: Readonly<Record<string, ProviderConfig>>;
+  /** IP takeover adapter blocks by name. */
+  readonly ipTakeover: Readonly<Record<string, IpTakeoverAdapterConfig>>;
   readonly checks: Readonly<Record<string, CheckSpec>>;
   readonly pools: readonly PoolSpec[];
 }
@@ -433,11 +436,13 @@ function resolveConfig(
       if (m.serverName !== undefined && invalidNameReason(m.serverName)) {
         problems.push(`${mw}.serverName: ${JSON.stringify(m.serverName)} ${invalidNameReason(m.serverName)}`);
       }
+      const ip = checkIpTakeover(m, address, mw, raw.ipTakeover ?? {}, problems);
       members.push({
         address,
         label: m.label ?? address,
         ...(standby !== undefined ? { standby } : {}),
         ...(m.serverName !== undefined ? { serverName: normalizeName(m.serverName) } : {}),
+        ...ip,
       });
     });
     // A standby may serve several members, but may not also be a member.
@@ -464,6 +469,8 @@ function resolveConfig(
       problems.push(`${where}.schedule: ${JSON.stringify(p.schedule)} is not a valid cron expression`);
     }
   });
+
+  checkIpTakeoverAcrossPools(pools, problems);
 
   // A provider block that cannot work (no token, pools outside its zone) is a config error too.
   for (const [name, block] of Object.entries(raw.providers)) {
@@ -497,6 +504,7 @@ function resolveConfig(
     daemon: raw.daemon,
     alerts: raw.alerts,
     providers: raw.providers,
+    ipTakeover: resolveIpTakeoverBlocks(raw.ipTakeover ?? {}, problems),
     checks,
     pools,
   };

@@ -12,6 +12,8 @@ import { memoryConfigSchema } from "../../providers/memory/config.js";
 import { rfc2136ConfigSchema } from "../../providers/rfc2136/config.js";
 import { checkRoute53Block, route53ConfigSchema } from "../../providers/route53/config.js";
 import { checkZonefileBlock, zonefileConfigSchema } from "../../providers/zonefile/config.js";
+import { elasticIpConfigSchema } from "../../providers/ip/elastic-ip/config.js";
+import { execIpConfigSchema } from "../../providers/ip/exec/config.js";
 
 export const TTL_MIN = 300;
 export const TTL_MAX = 900;
@@ -110,6 +112,17 @@ const memberSchema = z.strictObject({
   standby: z.string().optional().describe("Address (same family) that takes this member's place in DNS while it is down (takeover)."),
   label: z.string().optional().describe("A name for reports, e.g. mx1."),
   serverName: z.string().optional().describe("TLS server name (SNI, certificate check) for this member. Default: the pool name."),
+  hostAddress: z
+    .string()
+    .optional()
+    .describe("With ipTakeover: the member host's own address, which never moves. The member's health is probed here, since once `address` moved to the standby, probing `address` reaches the standby."),
+  ipTakeover: z
+    .strictObject({
+      via: z.string().describe("Name of a block under the top-level `ipTakeover`."),
+      standby: z.string().describe("The standby host's own address: probed there, and where `address` moves while the member is down."),
+    })
+    .optional()
+    .describe("Network-level takeover: move `address` itself to the standby host while the member is down (README 'IP takeover')."),
 });
 
 const poolSchema = z.strictObject({
@@ -201,6 +214,8 @@ const alertsSchema = z.strictObject({
   maxPerHour: z.number().int().min(1).default(60).describe("Most events sent per hour across all kinds; the rest are dropped and counted. Default 60."),
   queueSize: z.number().int().min(1).max(10_000).default(100).describe("Events waiting for a slow receiver; beyond this the newest are dropped and counted. Default 100."),
 });
+
+export const ipTakeoverAdapterSchema = z.discriminatedUnion("type", [execIpConfigSchema, elasticIpConfigSchema]);
 
 export const providerSchema = z.discriminatedUnion("type", [
   zonefileConfigSchema,
@@ -300,6 +315,10 @@ export const configSchema = z
       .describe("Daemon mode."),
     alerts: alertsSchema.prefault({}).describe("Alerts on transitions; see README 'Alerts'. Off unless a webhook or command is set."),
     providers: z.record(z.string(), providerSchema).describe("DNS providers by name; pools refer to them."),
+    ipTakeover: z
+      .record(z.string(), ipTakeoverAdapterSchema)
+      .default({})
+      .describe("IP takeover adapters by name (exec hook, AWS Elastic IP); members refer to them with ipTakeover.via."),
     checks: z.record(z.string(), checkSchema).default({}).describe("Named checks (handshake modules) built on the built-in ones."),
     pools: z.array(poolSchema).min(1).describe("The round-robin names to keep true."),
   })
@@ -307,6 +326,7 @@ export const configSchema = z
 
 export type RawConfig = z.output<typeof configSchema>;
 export type ProviderConfig = z.output<typeof providerSchema>;
+export type IpTakeoverAdapterConfig = z.output<typeof ipTakeoverAdapterSchema>;
 
 /** The JSON Schema of the config file (what `mailpool schema` prints). */
 export function configJsonSchema(): object {

@@ -9,6 +9,9 @@ import type { HysteresisJudge } from "../health/hysteresis.js";
 import { addressKey, probeRound, type ProbeFn } from "../health/probe-round.js";
 import type { HealthView, PoolSpec, Verdict } from "../model.js";
 import { detectProberIsolation } from "../plan/guard.js";
+import type { IpAdapter } from "../../providers/ip/types.js";
+import { ipMembers, type IpRead } from "../plan/plan-ip-takeover.js";
+import { readIpHoldings, reconcileIpTakeover, type IpTakeoverReport } from "./ip-takeover.js";
 import { poolKeys, reconcileProvider, type ReconcileResult } from "./reconcile.js";
 import { retrying } from "./retry.js";
 
@@ -21,6 +24,8 @@ export interface CycleDeps {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The clock (changeWindow rule); default the system clock. */
   readonly now?: () => Date;
+  /** The IP takeover adapter for a block name under `ipTakeover` (created once, reused). */
+  readonly ipAdapter?: (name: string) => Promise<IpAdapter>;
 }
 
 export interface CycleOptions {
@@ -37,7 +42,8 @@ export interface CycleOptions {
 export interface HealthEntry {
   readonly pool: string;
   readonly address: string;
-  readonly role: "member" | "standby";
+  /** host: an IP-takeover member's own address (its health); standby: a DNS or IP standby. */
+  readonly role: "member" | "standby" | "host";
   readonly label: string;
   readonly verdict: Verdict;
 }
@@ -47,6 +53,8 @@ export interface CycleReport {
   readonly results: readonly ReconcileResult[];
   readonly health: readonly HealthEntry[];
   readonly proberIsolation?: string;
+  /** Present when a pool has members with ipTakeover. */
+  readonly ipTakeover?: IpTakeoverReport;
 }
 
 export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<CycleReport> {
@@ -59,6 +67,12 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   const unreadable = new Map<string, { error: Error; attempts: number }>();
   /** One-shot: what each provider's read before probing returned, reused by its first round. */
   let firstReads = new Map<string, { rrsets: RRset[]; attempts: number }>();
+  // IP takeover: who holds each floating address, read before probing (a one-shot judge's state,
+  // like DNS); every move is compare-and-swap on this read.
+  const ipPools = pools.filter((p) => ipMembers(p).length > 0);
+  const ipAdapter = deps.ipAdapter ?? (() => Promise.reject(new Error("no IP takeover adapters in this runtime")));
+  const ipReads: Map<string, IpRead> = ipPools.length > 0 ? await readIpHoldings({ ipAdapter, logger: deps.logger }, ipPools, opts.signal) : new Map();
+  const ipPresent = ipPresence(ipPools, ipReads);
   if (opts.judge) {
     const results = await probeRound(pools, deps.config.checks, deps.probe, opts.signal);
     // An aborted round says nothing about the members: it must not count as failures.
@@ -75,11 +89,11 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
       pools: pools.filter((p) => !unreadable.has(p.provider)),
       checks: deps.config.checks,
       probe: deps.probe,
-      inDns: (pool, address) => live.has(addressKey(pool, address)),
+      inDns: (pool, address) => live.has(addressKey(pool, address)) || ipPresent(pool, address),
       signal: opts.signal,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     }));
-    healthFor = at;
+    healthFor = (inDns) => at((pool, address) => inDns(pool, address) || ipPresent(pool, address));
     opts.signal.throwIfAborted();
   }
 
@@ -87,6 +101,18 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
     ? detectProberIsolation(pools, view, deps.config.proberIsolation.threshold)
     : undefined;
   if (isolation) deps.logger.warn({ reason: isolation }, "prober isolation: holding every removal");
+
+  // IP moves first: they take effect at once, DNS only as caches expire.
+  const ipTakeover =
+    ipPools.length > 0
+      ? await reconcileIpTakeover({ ipAdapter, probe: deps.probe, checks: deps.config.checks, logger: deps.logger, ...(deps.sleep ? { sleep: deps.sleep } : {}) }, ipPools, ipReads, view, {
+          dryRun: opts.dryRun,
+          force: opts.force ?? false,
+          ...(isolation !== undefined ? { proberIsolation: isolation } : {}),
+          now: (deps.now ?? (() => new Date()))(),
+          signal: opts.signal,
+        })
+      : undefined;
 
   const results = await Promise.all(
     [...byProvider].map(async ([name, providerPools]): Promise<ReconcileResult> => {
@@ -134,8 +160,19 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
         health.push({ pool: p.name, address: m.standby, role: "standby", label: `for ${m.label}`, verdict: view(p.name, m.standby) });
       }
     }
+    for (const m of ipMembers(p)) {
+      health.push({ pool: p.name, address: m.hostAddress!, role: "host", label: `${m.label}'s own address`, verdict: view(p.name, m.hostAddress!) });
+      const s = m.ipTakeover!.standby;
+      if (!health.some((h) => h.pool === p.name && h.address === s)) health.push({ pool: p.name, address: s, role: "standby", label: `IP standby for ${m.label}`, verdict: view(p.name, s) });
+    }
   }
-  return { dryRun: opts.dryRun, results, health, ...(isolation !== undefined ? { proberIsolation: isolation } : {}) };
+  return {
+    dryRun: opts.dryRun,
+    results,
+    health,
+    ...(isolation !== undefined ? { proberIsolation: isolation } : {}),
+    ...(ipTakeover !== undefined ? { ipTakeover } : {}),
+  };
 }
 
 /**
@@ -178,6 +215,23 @@ function liveAddresses(reads: ReadonlyMap<string, { rrsets: readonly RRset[] }>)
     for (const r of rrsets) if (r.type === "A" || r.type === "AAAA") for (const v of r.values) live.add(addressKey(r.name, v));
   }
   return live;
+}
+
+/**
+ * The one-shot judge's state for IP hosts, as DNS presence is for addresses: the host that holds
+ * its floating address (or the member's host, when nobody or nothing readable does) is "present",
+ * so it needs `fall` failures to be judged down; the other needs `rise` passes to be judged up.
+ */
+function ipPresence(pools: readonly PoolSpec[], reads: ReadonlyMap<string, IpRead>): (pool: string, address: string) => boolean {
+  const present = new Set<string>();
+  for (const p of pools) {
+    for (const m of ipMembers(p)) {
+      const r = reads.get(m.address);
+      const standbyHolds = r !== undefined && "holding" in r && r.holding.holder.kind === "host" && r.holding.holder.host === m.ipTakeover!.standby;
+      present.add(addressKey(p.name, standbyHolds ? m.ipTakeover!.standby : m.hostAddress!));
+    }
+  }
+  return (pool, address) => present.has(addressKey(pool, address));
 }
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {

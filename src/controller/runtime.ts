@@ -2,6 +2,8 @@
  * Wiring of one config into the things a cycle needs: provider instances (created lazily, once),
  * the bounded probe runner, the logger. Everything with a side effect is built here and passed in.
  */
+import { createIpAdapter } from "../../providers/ip/index.js";
+import type { IpAdapter } from "../../providers/ip/types.js";
 import { createProvider } from "../../providers/index.js";
 import type { MinimalLogger, Provider } from "../../providers/types.js";
 import type { Config } from "../config/load.js";
@@ -10,6 +12,7 @@ import { createProbeRunner } from "../probes/index.js";
 import type { CycleDeps } from "./cycle.js";
 
 export interface Runtime extends CycleDeps {
+  readonly ipAdapter: (name: string) => Promise<IpAdapter>;
   close(): Promise<void>;
 }
 
@@ -22,6 +25,8 @@ export interface RuntimeOptions {
   readonly wrapProvider?: (name: string, provider: Provider) => Provider;
   /** The clock of the changeWindow rule; default the system clock. */
   readonly now?: () => Date;
+  /** IP takeover adapters by block name, instead of building them from the config (tests). */
+  readonly ipAdapters?: ReadonlyMap<string, IpAdapter>;
 }
 
 export function createRuntime(config: Config, logger: MinimalLogger, options: RuntimeOptions = {}): Runtime {
@@ -47,9 +52,24 @@ export function createRuntime(config: Config, logger: MinimalLogger, options: Ru
     }
     return p;
   };
+  const ipInstances = new Map<string, Promise<IpAdapter>>();
+  const ipAdapter = (name: string): Promise<IpAdapter> => {
+    const given = options.ipAdapters?.get(name);
+    if (given) return Promise.resolve(given);
+    let a = ipInstances.get(name);
+    if (!a) {
+      const block = config.ipTakeover[name];
+      if (!block) return Promise.reject(new Error(`ipTakeover ${name} is not configured`));
+      a = createIpAdapter(block, { name, env: options.env ?? process.env, logger });
+      a.catch(() => ipInstances.delete(name));
+      ipInstances.set(name, a);
+    }
+    return a;
+  };
   return {
     config,
     provider,
+    ipAdapter,
     probe: options.probe ?? createProbeRunner({ concurrency: config.concurrency }),
     logger,
     ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -65,6 +85,8 @@ export function createRuntime(config: Config, logger: MinimalLogger, options: Ru
         }),
       );
       instances.clear();
+      for (const a of ipInstances.values()) await a.then((x) => x.close?.(), () => undefined);
+      ipInstances.clear();
     },
   };
 }

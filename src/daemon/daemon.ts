@@ -23,6 +23,7 @@ import { LeaderElector } from "../leader/elector.js";
 import { kubeLeaseApi, resolveKube, type KubeEnv } from "../leader/kube.js";
 import { hasChanges, renderJson, renderText, summarize } from "../plan/render.js";
 import { listen, type DaemonView } from "./http.js";
+import type { IpAdapter } from "../../providers/ip/types.js";
 import { Metrics, type ProviderCode } from "./metrics.js";
 import { abortableSleep, nodeCronScheduler, scheduleGroups, spreadProbes, type ScheduleGroup, type Scheduler, type Ticker } from "./schedule.js";
 import { buildStatus } from "./status.js";
@@ -152,6 +153,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       ...(p.close ? { close: () => p.close!() } : {}),
     };
   };
+  /** IP moves, like applies, are checked against leadership and shutdown just before each one. */
+  const gatedIpAdapter = async (name: string): Promise<IpAdapter> => {
+    const a = await runtime.ipAdapter(name);
+    return {
+      kind: a.kind,
+      read: (targets, signal) => a.read(targets, signal),
+      move: (move, signal) => {
+        if (stopping) return Promise.reject(abortError("daemon stopping: no new IP move"));
+        if (!isLeader()) return Promise.reject(abortError("not the leader: no IP move"));
+        return a.move(move, signal);
+      },
+    };
+  };
   const makeRuntime = (c: Config) => createRuntime(c, log, { env: opts.env, now: () => new Date(now()), ...opts.runtime, wrapProvider });
   let runtime: Runtime = makeRuntime(config);
 
@@ -190,7 +204,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const windowMs = next === undefined ? 0 : Math.max(0, next - started) * (config.daemon.probeSpreadPercent / 100);
     const done = (async () => {
       try {
-        const deps = { ...runtime, probe: spreadProbes(countedProbe(runtime.probe), windowMs, random, sleep) };
+        const deps = { ...runtime, probe: spreadProbes(countedProbe(runtime.probe), windowMs, random, sleep), ipAdapter: gatedIpAdapter };
         const report = await runCycle(deps, { dryRun, force: opts.force, judge, pools: g.pools.map((p) => p.name), signal });
         const finished = now();
         metrics.record(g.schedule, report, finished, finished - started);

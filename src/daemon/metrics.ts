@@ -44,6 +44,7 @@ export class Metrics {
   readonly providerErrors: Counter<"provider" | "operation" | "code">;
   readonly leader: Gauge;
   readonly alerts: Counter<"kind" | "outcome">;
+  readonly ipMoves: Counter<"kind" | "result">;
 
   constructor(options: MetricsOptions) {
     const r = [this.registry];
@@ -77,6 +78,12 @@ export class Metrics {
     this.leader = new Gauge({ name: "mailpool_leader", help: "1 while this process may apply changes (the Lease holder, or leader election off), else 0.", registers: r });
     this.alerts = new Counter({ name: "mailpool_alerts_total", help: "Alert events by kind and outcome (sent, failed, deduplicated, rate_limited, queue_full).", labelNames: ["kind", "outcome"], registers: r });
 
+    this.ipMoves = new Counter({
+      name: "mailpool_ip_moves_total",
+      help: "IP takeover moves carried out, by kind (takeover-ip, return-ip) and result (ok: the new holder answers on the address; unverified: moved, but it did not answer; conflict: moved by someone else since the read, nothing changed; error).",
+      labelNames: ["kind", "result"],
+      registers: r,
+    });
     const self = this;
     const each = function* () {
       for (const report of self.#reports.values()) yield report;
@@ -114,6 +121,16 @@ export class Metrics {
     perObservation("mailpool_tls_cert_not_after_timestamp_seconds", "notAfter of the certificate the address presented (Unix time), as blackbox_exporter's probe_ssl_earliest_cert_expiry.", (o) =>
       o.tls ? Date.parse(o.tls.validTo) / 1000 : undefined,
     );
+    new Gauge({
+      name: "mailpool_ip_address_holder",
+      help: "Who holds each IP takeover address, as read in the last cycle (and moved by it): 1 for the holder (member, standby, none, other, unknown).",
+      labelNames: ["pool", "address", "holder"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const rep of each()) for (const a of rep.ipTakeover?.addresses ?? []) this.set({ pool: a.pool, address: a.address, holder: a.holder }, 1);
+      },
+    });
     new Gauge({
       name: "mailpool_prober_isolated",
       help: "1 when the last cycle judged the prober cut off (every removal held).",
@@ -157,6 +174,10 @@ export class Metrics {
     for (const r of report.results) {
       if (!report.dryRun && r.applied) for (const p of r.plans) for (const a of p.actions) this.applied.inc({ kind: a.kind });
       for (const p of r.plans) for (const h of p.held) this.held.inc({ kind: h.action.kind, rule: h.rule });
+    }
+    for (const h of report.ipTakeover?.held ?? []) this.held.inc({ kind: h.action.kind, rule: h.rule });
+    for (const m of report.ipTakeover?.moves ?? []) {
+      this.ipMoves.inc({ kind: m.action.kind, result: !m.ok ? (m.conflict ? "conflict" : "error") : m.verify?.ok ? "ok" : "unverified" });
     }
     this.#reports.set(group, report);
   }

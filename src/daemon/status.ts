@@ -70,6 +70,9 @@ export function buildStatus(s: StatusInput): object {
         schedule: p.schedule ?? s.config.schedule,
         checks: p.checks,
         error: result?.error?.message ?? null,
+        ipTakeover: (report?.ipTakeover?.addresses ?? [])
+          .filter((a) => a.pool === p.name)
+          .map((a) => ({ address: a.address, member: a.member, holder: a.holder, hostAddress: a.hostAddress, standby: a.standby, via: a.via, detail: a.detail })),
         members: (report?.health ?? [])
           .filter((h) => h.pool === p.name)
           .map((h) => ({

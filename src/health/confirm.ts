@@ -4,7 +4,7 @@
  * `rise` passed probes in this run, `confirmIntervalMs` apart. A mixed record is "unknown": no
  * change this run. Addresses whose first probe agrees with DNS need no confirmation.
  */
-import type { HealthView, PoolSpec, Verdict } from "../model.js";
+import { memberHealthAddress, type HealthView, type PoolSpec, type Verdict } from "../model.js";
 import type { CheckSpec } from "../probes/types.js";
 import { sleep } from "../util/rate-limiter.js";
 import { addressKey, probeRound, splitKey, type AddressResult, type ProbeFn } from "./probe-round.js";
@@ -43,8 +43,10 @@ export async function confirmHealth(opts: ConfirmOptions): Promise<Confirmed> {
   /** An absent standby matters only when a member it covers failed: then it may take over. */
   const standbyIdle = (pool: string, address: string): boolean => {
     const p = poolOf.get(pool)!;
-    if (p.members.some((m) => m.address === address)) return false;
-    return !p.members.some((m) => m.standby === address && failedFirst(pool, m.address));
+    if (p.members.some((m) => m.address === address || m.hostAddress === address)) return false;
+    return !p.members.some(
+      (m) => (m.standby === address && failedFirst(pool, memberHealthAddress(m))) || (m.ipTakeover?.standby === address && failedFirst(pool, m.hostAddress!)),
+    );
   };
   /** Probes still needed for a key to reach a verdict that would change DNS, or 0. */
   const needed = (pool: string, address: string): number => {

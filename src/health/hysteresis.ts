@@ -4,7 +4,7 @@
  * addresses cause no change.
  */
 import type { Health, HealthView, PoolSpec, Verdict } from "../model.js";
-import { addressKey, splitKey, type AddressResult } from "./probe-round.js";
+import { addressKey, probedAddresses, splitKey, type AddressResult } from "./probe-round.js";
 
 interface State {
   health: Health;
@@ -54,7 +54,7 @@ export class HysteresisJudge {
 
   /** Forget addresses no longer configured (after a config reload). */
   retain(pools: readonly PoolSpec[]): void {
-    const keep = new Set(pools.flatMap((p) => p.members.flatMap((m) => [addressKey(p.name, m.address), ...(m.standby ? [addressKey(p.name, m.standby)] : [])])));
+    const keep = new Set(pools.flatMap((p) => probedAddresses(p).map((a) => addressKey(p.name, a.address))));
     for (const k of this.#states.keys()) if (!keep.has(k)) this.#states.delete(k);
   }
 }

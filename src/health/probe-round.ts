@@ -29,6 +29,10 @@ export function probedAddresses(pool: PoolSpec): { address: string; serverName: 
   for (const m of pool.members) {
     if (m.standby !== undefined && !out.has(m.standby)) out.set(m.standby, m.serverName ?? pool.name);
   }
+  // IP takeover: the member's host and its standby, each on its own address (never moving).
+  for (const m of pool.members) {
+    for (const a of [m.hostAddress, m.ipTakeover?.standby]) if (a !== undefined && !out.has(a)) out.set(a, m.serverName ?? pool.name);
+  }
   return [...out].map(([address, serverName]) => ({ address, serverName }));
 }
 

@@ -2,10 +2,11 @@
  * The guard: safety rules turn some of a pool's actions into held actions, each with the rule
  * that held it and why. Pure. `force` bypasses every rule but ownership.
  */
-import type { Action, HealthView, HeldAction, PoolSpec } from "../model.js";
+import { memberHealthAddress, type Action, type HealthView, type HeldAction, type PoolSpec } from "../model.js";
 import { markerName, markerOwner } from "../ownership.js";
 import { changeWindowHold } from "./change-window.js";
 import { applyAction } from "./materialize.js";
+import { everyProbedDown } from "./plan-ip-takeover.js";
 import type { CurrentRRsets } from "./plan-pool.js";
 
 export interface GuardContext {
@@ -50,13 +51,7 @@ export function guardPool(
   }
 
   // all down → fail open: every probed address of the pool failed; the prober is the likelier culprit.
-  const probed = new Set<string>();
-  for (const m of pool.members) {
-    probed.add(m.address);
-    if (m.standby !== undefined) probed.add(m.standby);
-  }
-  const verdicts = [...probed].map((a) => health(pool.name, a));
-  const allDown = verdicts.length > 0 && verdicts.every((v) => v.health === "down");
+  const allDown = everyProbedDown(pool, health);
   if (allDown && pool.safety.failOpen) {
     alarms.push(`every member of ${pool.name} is down; changing nothing (fail open): the prober may be the one cut off`);
   }
@@ -144,7 +139,7 @@ export function detectProberIsolation(
   let down = 0;
   let judgedPools = 0;
   for (const p of pools) {
-    const verdicts = p.members.map((m) => health(p.name, m.address).health).filter((h) => h !== "unknown");
+    const verdicts = p.members.map((m) => health(p.name, memberHealthAddress(m)).health).filter((h) => h !== "unknown");
     if (verdicts.length > 0) judgedPools += 1;
     total += verdicts.length;
     down += verdicts.filter((h) => h === "down").length;

@@ -3,7 +3,7 @@
  * clock. Safety rules are not applied here (see guard.ts): the plan says what health asks for.
  */
 import type { AddressType, RRset } from "../../providers/types.js";
-import type { Action, HealthView, MemberSpec, PoolSpec } from "../model.js";
+import { memberHealthAddress, type Action, type HealthView, type MemberSpec, type PoolSpec } from "../model.js";
 import { recordTypeOf } from "../util/ip.js";
 
 export interface CurrentRRsets {
@@ -46,15 +46,20 @@ function planRRset(
   const covers = new Map<string, MemberSpec[]>();
   for (const m of members) if (m.standby !== undefined) covers.set(m.standby, [...(covers.get(m.standby) ?? []), m]);
   /** A standby stays while any member it covers is down. */
-  const stillNeeded = (s: string) => covers.get(s)!.some((m) => verdict(m.address).health === "down");
+  const stillNeeded = (s: string) => covers.get(s)!.some((m) => verdict(memberHealthAddress(m)).health === "down");
 
   // Decisions are taken against the live RRset, never against each other's results, so the
   // outcome does not depend on member order: no address is both added and removed.
   for (const m of members) {
-    const v = verdict(m.address);
+    // The member is the machine: with IP takeover it is judged on its own host address, since
+    // its floating address answers from whichever host holds it.
+    const v = verdict(memberHealthAddress(m));
     if (v.health === "unknown") continue;
     const s = m.standby;
     const sv = s === undefined ? undefined : verdict(s);
+    // IP takeover without a DNS standby: the address stays in DNS, served by the IP standby
+    // once it moved (plan-ip-takeover.ts); removed only when that standby is not up either.
+    if (v.health === "down" && s === undefined && m.ipTakeover !== undefined && verdict(m.ipTakeover.standby).health === "up") continue;
 
     if (v.health === "down") {
       if (s !== undefined && sv?.health === "up" && (live.has(m.address) || !live.has(s))) {

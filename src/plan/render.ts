@@ -5,6 +5,7 @@
 import type { CycleReport } from "../controller/cycle.js";
 import type { Action, ActionKind, HeldAction, PoolPlan } from "../model.js";
 import { markerOwner } from "../ownership.js";
+import type { HeldIpAction, IpAction } from "./plan-ip-takeover.js";
 
 export interface Summary {
   readonly remove: number;
@@ -16,6 +17,9 @@ export interface Summary {
   readonly adopt: number;
   readonly held: number;
   readonly errors: number;
+  /** IP takeover: addresses moved (or, in a dry run, to move) to a standby, and returned. */
+  readonly takeoverIp: number;
+  readonly returnIp: number;
 }
 
 export function summarize(report: CycleReport): Summary {
@@ -28,13 +32,15 @@ export function summarize(report: CycleReport): Summary {
     ttl: count("ttl"),
     repair: count("repair"),
     adopt: count("adopt"),
-    held: plansOf(report).reduce((n, p) => n + p.held.length, 0),
+    held: plansOf(report).reduce((n, p) => n + p.held.length, 0) + (report.ipTakeover?.held.length ?? 0),
     errors: report.results.filter((r) => r.error).length,
+    takeoverIp: report.ipTakeover?.actions.filter((a) => a.kind === "takeover-ip").length ?? 0,
+    returnIp: report.ipTakeover?.actions.filter((a) => a.kind === "return-ip").length ?? 0,
   };
 }
 
 /** True when the plan would change DNS (held changes do not count). */
-export const hasChanges = (report: CycleReport): boolean => plansOf(report).some((p) => p.actions.length > 0);
+export const hasChanges = (report: CycleReport): boolean => plansOf(report).some((p) => p.actions.length > 0) || (report.ipTakeover?.actions.length ?? 0) > 0;
 
 /** Adoptions a safety rule refused (another controller's marker): `adopt` did not do its job. */
 export const refusedAdoptions = (report: CycleReport): HeldAction[] =>
@@ -87,7 +93,8 @@ export function renderText(report: CycleReport, options: TextOptions = { color: 
       }
       for (const h of report.health.filter((e) => e.pool === plan.pool)) {
         const mark = h.verdict.health === "up" ? c.green("up") : h.verdict.health === "down" ? c.red("down") : c.yellow("unknown");
-        const who = h.role === "standby" ? `standby ${h.address} (${h.label})` : h.label === h.address ? `member  ${h.address}` : `member  ${h.label} ${h.address}`;
+        const who =
+          h.role === "host" ? `host    ${h.address} (${h.label})` : h.role === "standby" ? `standby ${h.address} (${h.label})` : h.label === h.address ? `member  ${h.address}` : `member  ${h.label} ${h.address}`;
         lines.push(c.dim(`  ${who}: `) + mark + c.dim(` — ${h.verdict.reason}`));
       }
       for (const a of plan.actions) {
@@ -96,7 +103,9 @@ export function renderText(report: CycleReport, options: TextOptions = { color: 
       }
       for (const h of plan.held) lines.push(c.magenta(`  ! ${h.action.type.padEnd(4)} ${describeHeld(h.action)} held by ${h.rule}: ${h.why}`));
       for (const alarm of plan.alarms) lines.push(c.red(`  alarm: ${alarm}`));
-      if (plan.actions.length === 0 && plan.held.length === 0) lines.push(c.dim("  no changes"));
+      const ip = ipLines(report, plan.pool, c);
+      lines.push(...ip.lines);
+      if (plan.actions.length === 0 && plan.held.length === 0 && !ip.changes) lines.push(c.dim("  no changes"));
       lines.push("");
     }
     if (result.applied) {
@@ -105,16 +114,62 @@ export function renderText(report: CycleReport, options: TextOptions = { color: 
       lines.push("");
     }
   }
+  // IP takeover of pools whose DNS plan is missing (their provider failed) still shows.
+  const shown = new Set(report.results.flatMap((r) => r.plans.map((p) => p.pool)));
+  for (const pool of [...new Set(report.ipTakeover?.addresses.map((a) => a.pool) ?? [])].filter((p) => !shown.has(p))) {
+    lines.push(c.bold(pool) + c.dim(" (IP takeover)"), ...ipLines(report, pool, c).lines, "");
+  }
   const s = summarize(report);
   const parts = [`${s.remove} to remove`, `${s.reinstate} to reinstate`, `${s.takeover} takeover(s)`, `${s.restore} restore(s)`, `${s.ttl} TTL fix(es)`];
   if (s.repair) parts.push(`${s.repair} repair(s)`);
   if (s.adopt) parts.push(`${s.adopt} adoption(s)`);
+  if (s.takeoverIp || s.returnIp) parts.push(`${s.takeoverIp} IP takeover(s)`, `${s.returnIp} IP return(s)`);
   parts.push(`${s.held} held`);
   if (s.errors) parts.push(`${s.errors} provider error(s)`);
   const tail = report.dryRun ? " (dry run: nothing changed)" : hasChanges(report) && s.errors === 0 ? " (applied)" : "";
   lines.push(c.bold(`Plan: ${parts.join(", ")}.${tail}`));
   return lines.join("\n") + "\n";
 }
+
+const describeIp = (a: IpAction): string =>
+  a.kind === "takeover-ip" ? `takeover-ip ${a.address} → ${a.standby}` : `return-ip ${a.address} → ${a.hostAddress} (${a.member})`;
+
+/** A pool's IP takeover lines: who holds each address, the moves, held moves, results, alarms. */
+function ipLines(report: CycleReport, pool: string, c: ReturnType<typeof colors>): { lines: string[]; changes: boolean } {
+  const ip = report.ipTakeover;
+  if (!ip) return { lines: [], changes: false };
+  const lines: string[] = [];
+  for (const a of ip.addresses.filter((x) => x.pool === pool)) {
+    const holder = a.holder === "member" ? `${a.member}'s host ${a.hostAddress}` : a.holder === "standby" ? `standby ${a.standby}` : a.holder;
+    lines.push(c.dim(`  ip ${a.address} (via ${a.via}): held by ${holder} — ${a.detail}`));
+  }
+  const actions = ip.actions.filter((a) => a.pool === pool);
+  for (const a of actions) lines.push(c.yellow(`  ~ ip   ${describeIp(a)}: ${a.reason}`));
+  for (const h of ip.held.filter((x) => x.action.pool === pool)) lines.push(c.magenta(`  ! ip   ${describeIp(h.action)} held by ${h.rule}: ${h.why}`));
+  for (const m of ip.moves.filter((x) => x.action.pool === pool)) {
+    if (!m.ok) lines.push(c.red(`  ip ${m.action.kind} ${m.action.address} FAILED${m.conflict ? " (moved by someone else since the read; nothing changed)" : ""}: ${m.error}`));
+    else {
+      for (const n of m.notes) lines.push(c.dim(`  ip ${m.action.kind} ${m.action.address}: ${n}`));
+      if (m.verify) lines.push((m.verify.ok ? c.green : c.red)(`  ip ${m.action.kind} ${m.action.address} ${m.verify.ok ? "verified" : "NOT verified"}: ${m.verify.reason}`));
+    }
+  }
+  for (const a of ip.alarms.filter((x) => x.pool === pool)) lines.push(c.red(`  alarm: ${a.text}`));
+  return { lines, changes: actions.length > 0 || ip.held.some((x) => x.action.pool === pool) };
+}
+
+const ipActionJson = (a: IpAction) => ({
+  kind: a.kind,
+  pool: a.pool,
+  address: a.address,
+  member: a.member,
+  hostAddress: a.hostAddress,
+  standby: a.standby,
+  via: a.via,
+  to: a.to,
+  reason: a.reason,
+});
+
+const ipHeldJson = (h: HeldIpAction) => ({ rule: h.rule, why: h.why, action: ipActionJson(h.action) });
 
 const actionJson = (a: Action) => ({
   kind: a.kind,
@@ -158,6 +213,22 @@ export function renderJson(report: CycleReport, meta: { controllerId: string; mo
       applied: r.applied ? { changes: r.applied.applied, notes: r.applied.notes } : null,
       error: r.error?.message ?? null,
     })),
+    ipTakeover: report.ipTakeover
+      ? {
+          addresses: report.ipTakeover.addresses.map((a) => ({ ...a })),
+          actions: report.ipTakeover.actions.map(ipActionJson),
+          held: report.ipTakeover.held.map(ipHeldJson),
+          moves: report.ipTakeover.moves.map((m) => ({
+            action: ipActionJson(m.action),
+            ok: m.ok,
+            conflict: m.conflict,
+            error: m.error ?? null,
+            notes: m.notes,
+            verify: m.verify ?? null,
+          })),
+          alarms: report.ipTakeover.alarms.map((a) => ({ pool: a.pool, text: a.text })),
+        }
+      : null,
     summary: summarize(report),
   };
   return JSON.stringify(value, null, 2) + "\n";

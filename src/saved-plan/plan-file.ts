@@ -61,7 +61,7 @@ const changeSchema = z.strictObject({
 const healthSchema = z.strictObject({
   pool: z.string(),
   address: z.string(),
-  role: z.enum(["member", "standby"]),
+  role: z.enum(["member", "standby", "host"]),
   label: z.string(),
   health: z.enum(["up", "down", "unknown"]),
   reason: z.string(),

@@ -36,6 +36,14 @@ beforeAll(async () => {
   listener = await startMailListener({ protocol: "smtp", host: "127.0.0.1", tls: certs.valid });
   const dir = mkdtempSync(join(tmpdir(), "mailpool-promtool-"));
   writeFileSync(join(dir, "ca.pem"), certs.ca);
+  // An IP takeover pool too, so the move counter and the holder gauge have samples: the hook
+  // keeps the holder in a file; the member's host (127.0.0.5) does not answer, its standby does.
+  writeFileSync(join(dir, "holder"), "127.0.0.5\n");
+  writeFileSync(
+    join(dir, "move-ip.sh"),
+    `#!/bin/sh\ncase "$MAILPOOL_ACTION" in status) cat "${dir}/holder" ;; takeover) echo "$MAILPOOL_STANDBY" > "${dir}/holder" ;; return) echo "$MAILPOOL_MEMBER" > "${dir}/holder" ;; esac\n`,
+    { mode: 0o755 },
+  );
   writeFileSync(
     join(dir, "mailpool.yaml"),
     `controllerId: ci
@@ -50,6 +58,10 @@ providers:
     records:
       - { name: smtp.example.com, type: A, ttl: 300, values: [127.0.0.1, 127.0.0.2] }
       - { name: _mailpool.smtp.example.com, type: TXT, ttl: 300, values: ["mailpool owner=ci"] }
+# Two pools with a member down each would read as the prober cut off, holding the move.
+proberIsolation: { enabled: false }
+ipTakeover:
+  hook: { type: exec, command: [${join(dir, "move-ip.sh")}] }
 pools:
   - name: smtp.example.com
     provider: mem
@@ -57,6 +69,11 @@ pools:
     members:
       - { address: 127.0.0.1, serverName: mx1.example.net }
       - { address: 127.0.0.2, serverName: mx1.example.net }
+  - name: ip.example.com
+    provider: mem
+    checks: [mx]
+    members:
+      - { address: 127.0.0.4, serverName: mx1.example.net, hostAddress: 127.0.0.5, ipTakeover: { via: hook, standby: 127.0.0.1 } }
 `,
   );
   daemon = spawn(process.execPath, [CLI_BIN, "run", "-c", join(dir, "mailpool.yaml"), "--log-level", "info"], { stdio: ["ignore", "ignore", "pipe"] });
@@ -85,6 +102,8 @@ describe("promtool check metrics", () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain("mailpool_probe_duration_seconds_bucket");
     expect(text).toContain("mailpool_tls_cert_not_after_timestamp_seconds");
+    expect(text).toMatch(/^mailpool_ip_moves_total\{kind="takeover-ip",result="(ok|unverified)"\} 1$/m);
+    expect(text).toContain('mailpool_ip_address_holder{pool="ip.example.com",address="127.0.0.4",holder="standby"} 1');
     const r = await promtool(text);
     expect(r.out).toBe("");
     expect(r.code).toBe(0);
