@@ -129,6 +129,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         );
         if (report.results.some((r) => r.error)) return EXIT.failure;
         const question = confirmQuestion(report);
+        if (ipMovesIn(report) > 0) {
+          // The confirmed plan is applied as a saved plan, and saved plans carry no IP moves yet.
+          stderr.write(`${IP_MOVES_NOT_SAVED}; run \`mailpool apply --yes\` to apply the changes and the moves as planned now.\n`);
+          return EXIT.failure;
+        }
         if (question === undefined) return EXIT.ok;
         const planned = buildPlanFile({ config, report, now: now(), force: flags.force ?? false, adopt: false, ...(flags.pool ? { pools: flags.pool.map(normalizeName) } : {}) });
         if (!(await askYesNo(question, io.stdin ?? process.stdin, stderr, interrupt.signal))) {
@@ -150,6 +155,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           ? renderJson(report, { controllerId: config.controllerId, mode })
           : renderText(report, { color: process.stdout.isTTY === true && !env.NO_COLOR });
       stdout.write(flags.compact && globals().output === "json" ? JSON.stringify(JSON.parse(text)) + "\n" : text);
+      if (flags.out !== undefined && mode === "plan" && ipMovesIn(report) > 0) {
+        stderr.write(`${IP_MOVES_NOT_SAVED}; no plan file was written (\`mailpool apply\` applies the changes and the moves directly).\n`);
+        return EXIT.failure;
+      }
       if (flags.out !== undefined && mode === "plan") {
         const file = buildPlanFile({
           config,
@@ -408,3 +417,12 @@ function parsePositiveInt(v: string, name: string): number {
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}: ${JSON.stringify(v)} is not a positive whole number`);
   return n;
 }
+
+/** Saved plans carry RRset changes only (src/saved-plan/); IP moves are not in them yet. */
+const IP_MOVES_NOT_SAVED = "this plan moves addresses (IP takeover), and saved plans do not carry IP moves yet";
+
+/** How many IP moves (takeover-ip, return-ip) a cycle planned and allowed. */
+function ipMovesIn(report: { readonly ipTakeover?: { readonly actions: readonly unknown[] } }): number {
+  return report.ipTakeover?.actions.length ?? 0;
+}
+

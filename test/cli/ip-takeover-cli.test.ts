@@ -83,6 +83,15 @@ describe("mailpool with IP takeover", () => {
     expect(readFileSync(join(dir, "holder"), "utf8").trim()).toBe("127.0.0.2");
   });
 
+  it("plan --out refuses to save a plan with IP moves (saved plans carry no moves yet) and writes no file", async () => {
+    const out = join(dir, "moves.plan.json");
+    const r = await cli(["plan", "-c", join(dir, "mailpool.yaml"), "--out", out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("this plan moves addresses (IP takeover), and saved plans do not carry IP moves yet; no plan file was written");
+    expect(existsSync(out)).toBe(false);
+    expect(readFileSync(join(dir, "holder"), "utf8").trim()).toBe("127.0.0.2");
+  });
+
   it("apply moves it through the hook and reports that the floating address answers", async () => {
     const r = await cli(["apply", "-c", join(dir, "mailpool.yaml"), "--output", "json"]);
     expect(r.code, r.stderr).toBe(0);
