@@ -59,7 +59,9 @@ describe("Cloudflare failures", () => {
   it("turns 5xx into a transient ProviderError after the SDK's own retries (maxRetries)", async () => {
     h = await harness();
     h.fake.inject({ status: 503, times: 5 });
-    const p = await h.provider({ maxRetries: 1 });
+    // A generous per-request deadline: on a starved machine a timed-out attempt would be retried
+    // too, and this test counts the retries of the 503s alone.
+    const p = await h.provider({ maxRetries: 1, timeoutMs: 60_000 });
     const err = (await fail(p.read([A], signal()))) as ProviderError;
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.transient).toBe(true);
