@@ -397,8 +397,17 @@ describe("memory over many repetitions", () => {
       clearInterval(sampler);
     }
     await idle([r.peer]);
-    gc();
-    const after = process.memoryUsage();
+    // Sockets and TLS contexts are freed a few turns after they close; on a loaded machine later
+    // still. Collect until what remains settles, so only what is really retained is measured.
+    let after = process.memoryUsage();
+    for (let i = 0; i < 10; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const now = process.memoryUsage();
+      const settled = Math.abs(now.arrayBuffers - after.arrayBuffers) < 256 * 1024;
+      after = now;
+      if (settled && i > 0) break;
+    }
     // Ten probes at once, each bounded to maxTotalBytes (64 KiB) of buffered input: anything
     // like one 10 MB line each would be 100 MB. Buffers (arrayBuffers) show the peak of what is
     // held; RSS also counts what the allocator keeps after a peak; heapUsed after gc shows what
@@ -406,6 +415,7 @@ describe("memory over many repetitions", () => {
     expect(peakBuffers - before.arrayBuffers).toBeLessThan(16 * 1024 * 1024);
     expect(peakRss - before.rss).toBeLessThan(64 * 1024 * 1024);
     expect(after.heapUsed - before.heapUsed).toBeLessThan(8 * 1024 * 1024);
-    expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(4 * 1024 * 1024);
+    // 200 probes each keeping its 64 KiB of input would retain 12.5 MiB.
+    expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(8 * 1024 * 1024);
   });
 });
