@@ -12,7 +12,7 @@ import { detectProberIsolation } from "../plan/guard.js";
 import type { IpAdapter } from "../../providers/ip/types.js";
 import { ipMembers, type IpRead } from "../plan/plan-ip-takeover.js";
 import { readIpHoldings, reconcileIpTakeover, type IpTakeoverReport } from "./ip-takeover.js";
-import { poolKeys, reconcileProvider, type ReconcileResult } from "./reconcile.js";
+import { poolKeys, presenceIn, reconcileProvider, type ReconcileResult } from "./reconcile.js";
 import { retrying } from "./retry.js";
 
 export interface CycleDeps {
@@ -83,13 +83,13 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
     view = opts.judge.view;
   } else {
     firstReads = await readBeforeProbing(deps, byProvider, unreadable, opts.signal);
-    const live = liveAddresses(firstReads);
+    const live = presenceIn([...firstReads.values()].flatMap((r) => r.rrsets));
     let at: (inDns: (pool: string, address: string) => boolean) => HealthView;
     ({ view, at } = await confirmHealth({
       pools: pools.filter((p) => !unreadable.has(p.provider)),
       checks: deps.config.checks,
       probe: deps.probe,
-      inDns: (pool, address) => live.has(addressKey(pool, address)) || ipPresent(pool, address),
+      inDns: (pool, address) => live(pool, address) || ipPresent(pool, address),
       signal: opts.signal,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     }));
@@ -206,15 +206,6 @@ async function readBeforeProbing(
     }),
   );
   return reads;
-}
-
-/** pool|address keys of every address now in a pool's A/AAAA RRsets (one-shot judge's state). */
-function liveAddresses(reads: ReadonlyMap<string, { rrsets: readonly RRset[] }>): Set<string> {
-  const live = new Set<string>();
-  for (const { rrsets } of reads.values()) {
-    for (const r of rrsets) if (r.type === "A" || r.type === "AAAA") for (const v of r.values) live.add(addressKey(r.name, v));
-  }
-  return live;
 }
 
 /**

@@ -213,7 +213,7 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
  * the pool shows its `after` in the re-read (providers keep one pool's changes in one batch).
  */
 /** Whether an address is in its pool's live A/AAAA RRset, by what a round read. */
-function presenceIn(rrsets: readonly RRset[]): (pool: string, address: string) => boolean {
+export function presenceIn(rrsets: readonly RRset[]): (pool: string, address: string) => boolean {
   const live = new Set<string>();
   for (const r of rrsets) if (r.type === "A" || r.type === "AAAA") for (const v of r.values) live.add(addressKey(r.name, v));
   return (pool, address) => live.has(addressKey(pool, address));
