@@ -19,7 +19,8 @@ import type { ApplyResult, MinimalLogger, Provider, RRset, RRsetChange } from ".
 import { isConflict, keyOf } from "../../providers/types.js";
 import type { Config } from "../config/load.js";
 import type { CycleReport } from "../controller/cycle.js";
-import { planRound, poolKeys, type ReconcileResult } from "../controller/reconcile.js";
+import { planRound, poolKeys } from "../plan/plan-round.js";
+import type { ReconcileResult } from "../plan/report.js";
 import { addressKey } from "../health/probe-round.js";
 import type { Action, HealthView, HeldAction, PoolPlan, PoolSpec, Verdict } from "../model.js";
 import { changeWindowHold } from "../plan/change-window.js";

@@ -6,8 +6,8 @@
  */
 import { describe, it } from "vitest";
 import type { ApplyResult, RRset } from "../../providers/types.js";
-import type { CycleReport, HealthEntry } from "../../src/controller/cycle.js";
-import { planRound } from "../../src/controller/reconcile.js";
+import { planRound } from "../../src/plan/plan-round.js";
+import type { CycleReport, HealthEntry } from "../../src/plan/report.js";
 import type { Health, HealthView, PoolSpec } from "../../src/model.js";
 import { renderJson, renderText } from "../../src/plan/render.js";
 import { marker, pool, rr, SAFE } from "../helpers/pools.js";
