@@ -7,7 +7,7 @@ import type { Config } from "../config/load.js";
 import { confirmHealth } from "../health/confirm.js";
 import type { HysteresisJudge } from "../health/hysteresis.js";
 import { addressKey, probeRound, type ProbeFn } from "../health/probe-round.js";
-import type { HealthView, PoolSpec, Verdict } from "../model.js";
+import type { HealthView, PoolSpec } from "../model.js";
 import { detectProberIsolation } from "../plan/guard.js";
 import type { IpAdapter } from "../../providers/ip/types.js";
 import { ipMembers, type IpRead } from "../plan/plan-ip-takeover.js";

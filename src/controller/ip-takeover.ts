@@ -10,7 +10,7 @@ import type { MinimalLogger } from "../../providers/types.js";
 import { probeAddress, type ProbeFn } from "../health/probe-round.js";
 import type { IpMoveOutcome, IpTakeoverReport, IpVerify } from "../plan/report.js";
 import type { HealthView, PoolSpec } from "../model.js";
-import { guardIpTakeover, ipMembers, planIpTakeover, type HeldIpAction, type IpAction, type IpAddressState, type IpRead } from "../plan/plan-ip-takeover.js";
+import { guardIpTakeover, ipMembers, planIpTakeover, type IpAction, type IpRead } from "../plan/plan-ip-takeover.js";
 import type { CheckSpec } from "../probes/types.js";
 import { sleep as realSleep } from "../util/rate-limiter.js";
 
