@@ -9,7 +9,7 @@
  * 0 and 7 are Sunday. As in Vixie cron, when both day-of-month and day-of-week are restricted a
  * day matches if either does. Fields are read in the window's time zone (default UTC).
  */
-import type { Action, ChangeWindowSpec } from "../model.js";
+import type { ActionKind, ChangeWindowSpec } from "../model.js";
 
 interface Field {
   readonly min: number;
@@ -132,7 +132,7 @@ export function windowState(spec: ChangeWindowSpec, now: Date): WindowState {
  * always wait; reinstatements and restores of healthy members pass when allowReinstate (default
  * true); TTL fixes, repairs and adoptions change no membership and pass.
  */
-export function changeWindowHold(action: Action, spec: ChangeWindowSpec | undefined, now: Date | undefined): string | undefined {
+export function changeWindowHold(action: { readonly kind: ActionKind }, spec: ChangeWindowSpec | undefined, now: Date | undefined): string | undefined {
   if (!spec || !now) return undefined;
   const recovery = action.kind === "reinstate" || action.kind === "restore";
   const shrinking = action.kind === "remove" || action.kind === "takeover";

@@ -107,7 +107,7 @@ export function guardPool(
 }
 
 /** The address an action takes out of the pool (for ordering and messages). */
-const leaving = (a: Action): string => (a.kind === "restore" ? a.standby! : (a.address ?? ""));
+const leaving = (a: Action): string => (a.kind === "restore" ? a.standby : (a.address ?? ""));
 
 const describeShrink = (a: Action): string =>
   a.kind === "takeover"

@@ -149,7 +149,7 @@ export function guardIpTakeover(
     // return-ip as a restore (it passes unless allowReinstate is false).
     const outsideWindow = ctx.force
       ? undefined
-      : changeWindowHold({ pool: a.pool, type: "A", kind: a.kind === "takeover-ip" ? "takeover" : "restore", reason: "" }, pool.safety.changeWindow, ctx.now);
+      : changeWindowHold({ kind: a.kind === "takeover-ip" ? "takeover" : "restore" }, pool.safety.changeWindow, ctx.now);
     if (outsideWindow !== undefined) held.push({ action: a, rule: "changeWindow", why: outsideWindow });
     else if (ctx.force || a.kind === "return-ip") allowed.push(a);
     else if (pool.safety.failOpen && everyProbedDown(pool, health)) {
