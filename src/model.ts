@@ -5,32 +5,10 @@
 import type { AddressType, RRset } from "../providers/types.js";
 import type { Observation } from "./probes/types.js";
 
-export interface SafetySpec {
-  /** A pool never loses its last address. */
-  readonly neverEmpty: boolean;
-  /** Removals that would leave fewer addresses than this are held. */
-  readonly minHealthy: number;
-  /** When every member of a pool fails, change nothing and alarm. */
-  readonly failOpen: boolean;
-  /** Removals beyond this share of the pool in one cycle wait for the next. */
-  readonly maxRemovePercent: number;
-  /** Outside this window removals and takeovers are held (rule changeWindow); absent: always open. */
-  readonly changeWindow?: ChangeWindowSpec;
-}
-
-/** When removals and takeovers may happen: a cron-started window, or a freeze. */
-export interface ChangeWindowSpec {
-  /** 5-field cron expression: the minutes a window opens. */
-  readonly cron?: string;
-  /** How long each window stays open, minutes. */
-  readonly durationMinutes?: number;
-  /** IANA time zone the cron fields are read in. Default UTC. */
-  readonly timezone?: string;
-  /** The window is never open. */
-  readonly freeze?: boolean;
-  /** Reinstatements and restores of healthy members pass outside the window. Default true. */
-  readonly allowReinstate?: boolean;
-}
+/** A pool's safety settings and the rule names derive from the rule registry (src/plan/rules/). */
+export type { SafetyRule, SafetySpec } from "./plan/rules/index.js";
+export type { ChangeWindowSpec } from "./plan/rules/change-window.js";
+import type { SafetyRule, SafetySpec } from "./plan/rules/index.js";
 
 export interface MemberSpec {
   /** Canonical IP address: the value in the pool's A or AAAA RRset. */
@@ -182,15 +160,6 @@ export interface HeldAction {
   readonly rule: SafetyRule;
   readonly why: string;
 }
-
-export type SafetyRule =
-  | "ownership"
-  | "neverEmpty"
-  | "minHealthy"
-  | "failOpen"
-  | "maxRemovePercent"
-  | "proberIsolation"
-  | "changeWindow";
 
 /** What the planner saw and decided for one pool. */
 export interface PoolPlan {

@@ -8,7 +8,7 @@ import { confirmHealth } from "../health/confirm.js";
 import type { HysteresisJudge } from "../health/hysteresis.js";
 import { addressKey, probeRound, type ProbeFn } from "../health/probe-round.js";
 import type { HealthView, PoolSpec } from "../model.js";
-import { detectProberIsolation } from "../plan/guard.js";
+import { detectProberIsolation } from "../plan/rules/prober-isolation.js";
 import type { IpAdapter } from "../../providers/ip/types.js";
 import { ipMembers, type IpRead } from "../plan/plan-ip-takeover.js";
 import { poolKeys } from "../plan/plan-round.js";
