@@ -22,8 +22,6 @@ export interface IpTakeoverDeps {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-export type { IpMoveOutcome, IpTakeoverReport, IpVerify } from "../plan/report.js";
-
 /** Probes of the moved address after a move: up to this many, this far apart. */
 export const VERIFY_ATTEMPTS = 3;
 export const VERIFY_INTERVAL_MS = 1000;

@@ -10,11 +10,10 @@ import { addressKey } from "../health/probe-round.js";
 import type { HealthView, PoolPlan } from "../model.js";
 import { planRound, poolKeys, type PlannedRound, type PlanRoundOptions } from "../plan/plan-round.js";
 import type { ReconcileResult } from "../plan/report.js";
-import { DEFAULT_RETRY, retrying, type RetryOptions } from "./retry.js";
+import { retrying, type RetryOptions } from "./retry.js";
 
-export { DEFAULT_RETRY, type RetryOptions };
-/** The pure round lives in src/plan/plan-round.ts; these re-exports keep older imports working. */
-export { planRound, poolKeys, type PlannedRound, type ReconcileResult };
+/** The pure round lives in src/plan/plan-round.ts; re-exported for bench/plan-bench.ts, which imports it from here. */
+export { planRound };
 
 export interface ReconcileOptions extends PlanRoundOptions {
   readonly provider: Provider;
@@ -111,10 +110,6 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
   };
 }
 
-/**
- * Which pools' changes of a round whose apply failed transiently are live now: every change of
- * the pool shows its `after` in the re-read (providers keep one pool's changes in one batch).
- */
 /** Whether an address is in its pool's live A/AAAA RRset, by what a round read. */
 export function presenceIn(rrsets: readonly RRset[]): (pool: string, address: string) => boolean {
   const live = new Set<string>();
@@ -122,6 +117,10 @@ export function presenceIn(rrsets: readonly RRset[]): (pool: string, address: st
   return (pool, address) => live.has(addressKey(pool, address));
 }
 
+/**
+ * Which pools' changes of a round whose apply failed transiently are live now: every change of
+ * the pool shows its `after` in the re-read (providers keep one pool's changes in one batch).
+ */
 function landedWrites(
   uncertain: { round: PlannedRound; attempt: number; error: Error; partial: number },
   rrsets: readonly RRset[],
