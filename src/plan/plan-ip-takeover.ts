@@ -147,7 +147,7 @@ export function guardIpTakeover(
   const byName = new Map(pools.map((p) => [p.name, p]));
   for (const a of actions) {
     const pool = byName.get(a.pool)!;
-    const hold = actionHold({ kind: a.kind === "takeover-ip" ? "takeover" : "restore", ipMove: true }, pool, health, ctx);
+    const hold = actionHold({ kind: a.kind === "takeover-ip" ? "takeover" : "restore", address: a.address, ipMove: true }, pool, health, ctx);
     if (hold) held.push({ action: a, rule: hold.rule, why: hold.why });
     else allowed.push(a);
   }

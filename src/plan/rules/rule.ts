@@ -74,6 +74,8 @@ export interface PoolRule extends RuleBase {
 /** What an action rule judges: a DNS action, or an IP takeover move as its DNS counterpart. */
 export interface ActionSubject {
   readonly kind: ActionKind;
+  /** The address the action is about (the member's, for takeover/restore; the floating one, for a move). */
+  readonly address?: string | undefined;
   /** true: an IP takeover move (takeover-ip as "takeover", return-ip as "restore"). */
   readonly ipMove?: boolean;
 }
