@@ -24,7 +24,11 @@ const RRSET_RULES = RULES.filter((r): r is Extract<(typeof RULES)[number], RRset
 
 const active = (r: SafetyRuleDef, force: boolean): boolean => !force || r.bypass === "never";
 
-/** The pool's value of a rule's `safety` key (undefined for rules without one). */
+/**
+ * The pool's value of a rule's `safety` key (undefined for rules without one). Typed `never`
+ * because the registry mixes rules of different config types: each rule's own `satisfies`
+ * checks its check against its schema's type.
+ */
 const configOf = (r: SafetyRuleDef, pool: PoolSpec): never =>
   ("config" in r && r.config?.scope === "pool" ? (pool.safety as Record<string, unknown>)[r.config.key] : undefined) as never;
 

@@ -104,7 +104,7 @@ export interface RRsetStep {
   readonly liveSize: number;
   /** The set's size after this action, given the actions allowed before it. */
   readonly sizeAfter: number;
-  /** Addresses this action takes out (1, or more for none of today's kinds). */
+  /** How many addresses this action takes out of the set (1 for every kind today). */
   readonly shrink: number;
   /** Addresses the actions allowed before it already took out of this RRset this cycle. */
   readonly shrunk: number;
