@@ -5,32 +5,10 @@
 import type { AddressType, RRset } from "../providers/types.js";
 import type { Observation } from "./probes/types.js";
 
-export interface SafetySpec {
-  /** A pool never loses its last address. */
-  readonly neverEmpty: boolean;
-  /** Removals that would leave fewer addresses than this are held. */
-  readonly minHealthy: number;
-  /** When every member of a pool fails, change nothing and alarm. */
-  readonly failOpen: boolean;
-  /** Removals beyond this share of the pool in one cycle wait for the next. */
-  readonly maxRemovePercent: number;
-  /** Outside this window removals and takeovers are held (rule changeWindow); absent: always open. */
-  readonly changeWindow?: ChangeWindowSpec;
-}
-
-/** When removals and takeovers may happen: a cron-started window, or a freeze. */
-export interface ChangeWindowSpec {
-  /** 5-field cron expression: the minutes a window opens. */
-  readonly cron?: string;
-  /** How long each window stays open, minutes. */
-  readonly durationMinutes?: number;
-  /** IANA time zone the cron fields are read in. Default UTC. */
-  readonly timezone?: string;
-  /** The window is never open. */
-  readonly freeze?: boolean;
-  /** Reinstatements and restores of healthy members pass outside the window. Default true. */
-  readonly allowReinstate?: boolean;
-}
+/** A pool's safety settings and the rule names derive from the rule registry (src/plan/rules/). */
+export type { SafetyRule, SafetySpec } from "./plan/rules/index.js";
+export type { ChangeWindowSpec } from "./plan/rules/change-window.js";
+import type { SafetyRule, SafetySpec } from "./plan/rules/index.js";
 
 export interface MemberSpec {
   /** Canonical IP address: the value in the pool's A or AAAA RRset. */
@@ -95,28 +73,85 @@ export interface Verdict {
 /** Health of every probed address of a pool: members and standbys. */
 export type HealthView = (pool: string, address: string) => Verdict;
 
-export type ActionKind =
-  | "remove" // a dead member's address leaves the RRset
-  | "reinstate" // a recovered member's address returns
-  | "takeover" // a dead member's address is replaced by its healthy standby's
-  | "restore" // the member is back; its standby steps aside
-  | "ttl" // the live TTL differs from the configured one
-  | "repair" // the provider reported drift (e.g. proxied records)
-  | "adopt"; // the ownership marker is written
-
-/** One step of a plan, in a person's terms. */
-export interface Action {
+interface ActionBase {
   readonly pool: string;
-  readonly type: AddressType | "TXT";
-  readonly kind: ActionKind;
-  /** The address the action is about (the member's, for takeover/restore). */
-  readonly address?: string;
-  /** takeover: the standby that takes the address's place; restore: the standby that leaves. */
-  readonly standby?: string;
-  /** ttl: the old and new TTL. */
-  readonly fromTtl?: number;
-  readonly toTtl?: number;
   readonly reason: string;
+}
+
+/**
+ * The fields only some kinds carry. A kind without one declares it absent, so reading it on any
+ * Action is typed (`string | undefined`), while a switch on `kind` narrows to the kind's own.
+ */
+interface KindFields {
+  readonly address: string;
+  readonly standby: string;
+  readonly fromTtl: number;
+  readonly toTtl: number;
+}
+type Absent<K extends keyof KindFields> = { readonly [P in K]?: undefined };
+
+/** A dead member's address (or a dead standby's) leaves the RRset. */
+export interface RemoveAction extends ActionBase, Absent<"standby" | "fromTtl" | "toTtl"> {
+  readonly kind: "remove";
+  readonly type: AddressType;
+  readonly address: string;
+}
+
+/** A recovered member's address returns. */
+export interface ReinstateAction extends ActionBase, Absent<"standby" | "fromTtl" | "toTtl"> {
+  readonly kind: "reinstate";
+  readonly type: AddressType;
+  readonly address: string;
+}
+
+/** A dead member's address is replaced by its healthy standby's. */
+export interface TakeoverAction extends ActionBase, Absent<"fromTtl" | "toTtl"> {
+  readonly kind: "takeover";
+  readonly type: AddressType;
+  /** The member's address. */
+  readonly address: string;
+  /** The standby that takes the address's place. */
+  readonly standby: string;
+}
+
+/** The member is back; its standby steps aside. */
+export interface RestoreAction extends ActionBase, Absent<"fromTtl" | "toTtl"> {
+  readonly kind: "restore";
+  readonly type: AddressType;
+  /** The member's address. */
+  readonly address: string;
+  /** The standby that leaves. */
+  readonly standby: string;
+}
+
+/** The live TTL differs from the configured one. */
+export interface TtlAction extends ActionBase, Absent<"address" | "standby"> {
+  readonly kind: "ttl";
+  readonly type: AddressType;
+  readonly fromTtl: number;
+  readonly toTtl: number;
+}
+
+/** The provider reported drift (e.g. proxied records); the reason is the provider's words. */
+export interface RepairAction extends ActionBase, Absent<keyof KindFields> {
+  readonly kind: "repair";
+  readonly type: AddressType;
+}
+
+/** The ownership marker is written. */
+export interface AdoptAction extends ActionBase, Absent<keyof KindFields> {
+  readonly kind: "adopt";
+  readonly type: "TXT";
+}
+
+/** One step of a plan, in a person's terms; `kind` says which fields it carries. */
+export type Action = RemoveAction | ReinstateAction | TakeoverAction | RestoreAction | TtlAction | RepairAction | AdoptAction;
+
+export type ActionKind = Action["kind"];
+
+/** For the `default` of an exhaustive switch: a new variant is a compile error there. */
+export function unreachable(x: never): never {
+  throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
 
 /** A change a safety rule stopped, with the rule's name and its own words. */
@@ -125,15 +160,6 @@ export interface HeldAction {
   readonly rule: SafetyRule;
   readonly why: string;
 }
-
-export type SafetyRule =
-  | "ownership"
-  | "neverEmpty"
-  | "minHealthy"
-  | "failOpen"
-  | "maxRemovePercent"
-  | "proberIsolation"
-  | "changeWindow";
 
 /** What the planner saw and decided for one pool. */
 export interface PoolPlan {

@@ -113,8 +113,8 @@ export function transitions(prev: CycleReport | undefined, next: CycleReport, ct
     for (const p of r.plans) {
       if (written) {
         for (const a of p.actions) {
-          if (a.kind === "takeover") add({ kind: "takeover", pool: p.pool, address: a.address!, provider: r.provider, summary: `${a.standby} took ${a.address}'s place in ${p.pool}: ${a.reason}` });
-          if (a.kind === "restore") add({ kind: "restore", pool: p.pool, address: a.address!, provider: r.provider, summary: `${a.address} is back in ${p.pool}; standby ${a.standby} stepped aside` });
+          if (a.kind === "takeover") add({ kind: "takeover", pool: p.pool, address: a.address, provider: r.provider, summary: `${a.standby} took ${a.address}'s place in ${p.pool}: ${a.reason}` });
+          if (a.kind === "restore") add({ kind: "restore", pool: p.pool, address: a.address, provider: r.provider, summary: `${a.address} is back in ${p.pool}; standby ${a.standby} stepped aside` });
         }
       }
       for (const h of p.held) {

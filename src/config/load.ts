@@ -11,6 +11,7 @@ import type { z } from "zod";
 import type { CheckSpec } from "../probes/types.js";
 import { BUILTIN_CHECKS } from "../probes/builtin-checks.js";
 import type { MemberSpec, PoolSpec, SafetySpec } from "../model.js";
+import { DEFAULT_SAFETY } from "../plan/rules/index.js";
 import { canonicalIp, ipFamily } from "../util/ip.js";
 import { invalidNameReason, normalizeName } from "../util/names.js";
 import { checkIpTakeover, checkIpTakeoverAcrossPools, resolveIpTakeoverBlocks } from "./ip-takeover.js";
@@ -42,7 +43,8 @@ export interface Config {
   readonly pools: readonly PoolSpec[];
 }
 
-export const DEFAULT_SAFETY: SafetySpec = { neverEmpty: true, minHealthy: 1, failOpen: true, maxRemovePercent: 50 };
+/** The safety defaults, from the rule registry (src/plan/rules/). */
+export { DEFAULT_SAFETY };
 
 export interface LoadOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;

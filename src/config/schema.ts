@@ -1,11 +1,11 @@
 /**
  * The config file's shape, as one zod schema: the loader validates with it, `mailpool schema`
  * prints its JSON Schema, and config/schema.json is generated from it (a test fails on drift).
- * Rules that need more than one field (TTL window, references, address families) live in
- * validate.ts so their messages can name the place in the operator's words.
+ * Rules that need more than one field (TTL window, references, address families) are checked
+ * by the loader (load.ts) so their messages can name the place in the operator's words.
  */
 import { z } from "zod";
-import { isTimeZone, parseCron } from "../plan/change-window.js";
+import { GLOBAL_RULE_CONFIG_SHAPE, SAFETY_CONFIG_SHAPE } from "../plan/rules/index.js";
 import type { BlockCheckContext, BlockProblem } from "../../providers/block-check.js";
 import { checkCloudflareBlock, cloudflareConfigSchema } from "../../providers/cloudflare/config.js";
 import { memoryConfigSchema } from "../../providers/memory/config.js";
@@ -19,58 +19,9 @@ export const TTL_MIN = 300;
 export const TTL_MAX = 900;
 export const BUILTIN_CHECK_NAMES = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s"] as const;
 
-const cronProblem = (text: string): string | undefined => {
-  try {
-    parseCron(text);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-};
-
-const changeWindowSchema = z
-  .strictObject({
-    cron: z
-      .string()
-      .superRefine((v, ctx) => {
-        const problem = cronProblem(v);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      })
-      .optional()
-      .describe('5-field cron expression (minute hour day-of-month month day-of-week) of the minutes a window opens, e.g. "0 2 * * 6" (Saturdays 02:00).'),
-    durationMinutes: z.number().int().min(1).max(10_080).optional().describe("How long each window stays open, 1–10080 minutes. Required with cron."),
-    timezone: z
-      .string()
-      .refine(isTimeZone, "is not a time zone this Node.js knows (IANA name such as Europe/Berlin)")
-      .optional()
-      .describe("IANA time zone the cron fields are read in. Default UTC."),
-    freeze: z.boolean().optional().describe("true: the window is never open (instead of cron): every removal and takeover is held. Default false."),
-    allowReinstate: z.boolean().optional().describe("Reinstatements and restores of healthy members pass outside the window. Default true."),
-  })
-  .superRefine((w, ctx) => {
-    if (w.freeze === true) {
-      if (w.cron !== undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: "a frozen window (freeze: true) takes no cron" });
-      return;
-    }
-    if (w.cron === undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: "is required unless freeze is true" });
-    if (w.durationMinutes === undefined && w.cron !== undefined) ctx.addIssue({ code: "custom", path: ["durationMinutes"], message: "is required with cron" });
-  })
-  .describe("Outside the window, removals and takeovers are held by the rule changeWindow (--force bypasses it). Default: no window (always open).");
-
+// The safety rules' keys, schemas and defaults come from the rule registry (src/plan/rules/).
 const safetySchema = z
-  .strictObject({
-    neverEmpty: z.boolean().describe("A pool never loses its last address (per A/AAAA RRset). Default true."),
-    minHealthy: z.number().int().min(0).describe("Removals that would leave fewer addresses than this are held. Default 1."),
-    failOpen: z
-      .boolean()
-      .describe("When every member and standby of a pool fails, change nothing and alarm (the prober is the likelier culprit). Default true."),
-    maxRemovePercent: z
-      .number()
-      .min(0)
-      .max(100)
-      .describe("Removals beyond this share of the live RRset in one cycle wait for the next (at least one may go). Default 50."),
-    changeWindow: changeWindowSchema,
-  })
+  .strictObject(SAFETY_CONFIG_SHAPE)
   .partial()
   .describe("Safety rules; see README 'Safety rules'. --force bypasses all but ownership.");
 
@@ -260,13 +211,8 @@ export const configSchema = z
       .prefault({})
       .describe("Defaults for every pool."),
     safety: safetySchema.prefault({}).describe("Safety defaults for every pool (a pool's own `safety` overrides them key by key)."),
-    proberIsolation: z
-      .strictObject({
-        enabled: z.boolean().default(true).describe("Hold every removal when most members of all pools fail at once."),
-        threshold: z.number().gt(0).lt(1).default(0.5).describe("Share of members down (across two or more pools) above which the prober is presumed cut off."),
-      })
-      .prefault({})
-      .describe("Prober isolation rule."),
+    // Rules configured by a top-level block of their own (proberIsolation), from the registry.
+    ...GLOBAL_RULE_CONFIG_SHAPE,
     retry: z
       .strictObject({
         retries: z.number().int().min(0).max(20).default(4).describe("Re-read/re-plan/apply rounds after a conflict or transient provider failure."),

@@ -7,12 +7,14 @@ import type { Config } from "../config/load.js";
 import { confirmHealth } from "../health/confirm.js";
 import type { HysteresisJudge } from "../health/hysteresis.js";
 import { addressKey, probeRound, type ProbeFn } from "../health/probe-round.js";
-import type { HealthView, PoolSpec, Verdict } from "../model.js";
-import { detectProberIsolation } from "../plan/guard.js";
+import type { HealthView, PoolSpec } from "../model.js";
+import { detectProberIsolation } from "../plan/rules/prober-isolation.js";
 import type { IpAdapter } from "../../providers/ip/types.js";
 import { ipMembers, type IpRead } from "../plan/plan-ip-takeover.js";
-import { readIpHoldings, reconcileIpTakeover, type IpTakeoverReport } from "./ip-takeover.js";
-import { poolKeys, presenceIn, reconcileProvider, type ReconcileResult } from "./reconcile.js";
+import { poolKeys } from "../plan/plan-round.js";
+import type { CycleReport, HealthEntry, ReconcileResult } from "../plan/report.js";
+import { readIpHoldings, reconcileIpTakeover } from "./ip-takeover.js";
+import { presenceIn, reconcileProvider } from "./reconcile.js";
 import { retrying } from "./retry.js";
 
 export interface CycleDeps {
@@ -39,23 +41,7 @@ export interface CycleOptions {
   readonly signal: AbortSignal;
 }
 
-export interface HealthEntry {
-  readonly pool: string;
-  readonly address: string;
-  /** host: an IP-takeover member's own address (its health); standby: a DNS or IP standby. */
-  readonly role: "member" | "standby" | "host";
-  readonly label: string;
-  readonly verdict: Verdict;
-}
-
-export interface CycleReport {
-  readonly dryRun: boolean;
-  readonly results: readonly ReconcileResult[];
-  readonly health: readonly HealthEntry[];
-  readonly proberIsolation?: string;
-  /** Present when a pool has members with ipTakeover. */
-  readonly ipTakeover?: IpTakeoverReport;
-}
+export type { CycleReport, HealthEntry } from "../plan/report.js";
 
 export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<CycleReport> {
   const pools = deps.config.pools.filter((p) => !opts.pools || opts.pools.includes(p.name));

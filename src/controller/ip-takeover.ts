@@ -8,8 +8,9 @@ import type { IpAdapter, IpTarget } from "../../providers/ip/types.js";
 import { isIpConflict } from "../../providers/ip/types.js";
 import type { MinimalLogger } from "../../providers/types.js";
 import { probeAddress, type ProbeFn } from "../health/probe-round.js";
+import type { IpMoveOutcome, IpTakeoverReport, IpVerify } from "../plan/report.js";
 import type { HealthView, PoolSpec } from "../model.js";
-import { guardIpTakeover, ipMembers, planIpTakeover, type HeldIpAction, type IpAction, type IpAddressState, type IpRead } from "../plan/plan-ip-takeover.js";
+import { guardIpTakeover, ipMembers, planIpTakeover, type IpAction, type IpRead } from "../plan/plan-ip-takeover.js";
 import type { CheckSpec } from "../probes/types.js";
 import { sleep as realSleep } from "../util/rate-limiter.js";
 
@@ -19,34 +20,6 @@ export interface IpTakeoverDeps {
   readonly checks: Readonly<Record<string, CheckSpec>>;
   readonly logger: MinimalLogger;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-}
-
-export interface IpVerify {
-  /** The new holder answered the pool's checks on the moved address. */
-  readonly ok: boolean;
-  readonly attempts: number;
-  readonly reason: string;
-}
-
-export interface IpMoveOutcome {
-  readonly action: IpAction;
-  readonly ok: boolean;
-  /** The adapter refused because the address moved since the read (nothing changed). */
-  readonly conflict: boolean;
-  readonly error?: string;
-  readonly notes: readonly string[];
-  /** Absent when the move failed. */
-  readonly verify?: IpVerify;
-}
-
-export interface IpTakeoverReport {
-  /** Who holds each address: as read, updated by the moves that succeeded. */
-  readonly addresses: readonly IpAddressState[];
-  /** Moves allowed by the guard (carried out unless dry run). */
-  readonly actions: readonly IpAction[];
-  readonly held: readonly HeldIpAction[];
-  readonly alarms: readonly { readonly pool: string; readonly text: string }[];
-  readonly moves: readonly IpMoveOutcome[];
 }
 
 /** Probes of the moved address after a move: up to this many, this far apart. */

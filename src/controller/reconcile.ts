@@ -4,30 +4,20 @@
  * re-read and re-plan rather than overwrite. Dry-run is decided here, once: the provider's apply
  * is never called.
  */
-import type { ApplyResult, MinimalLogger, Provider, RRset, RRsetChange, RRsetKey } from "../../providers/types.js";
+import type { ApplyResult, MinimalLogger, Provider, RRset, RRsetChange } from "../../providers/types.js";
 import { isConflict, isTransient, keyOf, writtenBefore } from "../../providers/types.js";
 import { addressKey } from "../health/probe-round.js";
-import type { Action, HealthView, HeldAction, PoolPlan, PoolSpec } from "../model.js";
-import { markerName, markerOwner, markerValue } from "../ownership.js";
-import { guardPool } from "../plan/guard.js";
-import { markerChange, materialize } from "../plan/materialize.js";
-import { planPool, strangerHarm, strangers, type CurrentRRsets } from "../plan/plan-pool.js";
-import { DEFAULT_RETRY, retrying, type RetryOptions } from "./retry.js";
+import type { HealthView, PoolPlan } from "../model.js";
+import { planRound, poolKeys, type PlannedRound, type PlanRoundOptions } from "../plan/plan-round.js";
+import type { ReconcileResult } from "../plan/report.js";
+import { retrying, type RetryOptions } from "./retry.js";
 
-export { DEFAULT_RETRY, type RetryOptions };
+/** The pure round lives in src/plan/plan-round.ts; re-exported for bench/plan-bench.ts, which imports it from here. */
+export { planRound };
 
-export interface ReconcileOptions {
+export interface ReconcileOptions extends PlanRoundOptions {
   readonly provider: Provider;
-  readonly providerName: string;
-  readonly pools: readonly PoolSpec[];
-  readonly health: HealthView;
-  readonly controllerId: string;
   readonly dryRun: boolean;
-  readonly force?: boolean;
-  /** Set when the controller judged the prober cut off (guard rule proberIsolation). */
-  readonly proberIsolation?: string;
-  /** Write the ownership marker of these pools (the `adopt` command). */
-  readonly adopt?: boolean;
   readonly signal: AbortSignal;
   readonly retry?: RetryOptions;
   readonly logger?: MinimalLogger;
@@ -37,96 +27,8 @@ export interface ReconcileOptions {
    * `rise` passes for that state, not the one it was probed in). Absent: `health` as it is.
    */
   readonly healthFor?: (inDns: (pool: string, address: string) => boolean) => HealthView;
-  /** The clock of the changeWindow rule (injected; absent: no window is checked). */
-  readonly now?: () => Date;
   /** A read already made this cycle (one-shot: before probing), used by the first round. */
   readonly initial?: { readonly rrsets: readonly RRset[]; readonly attempts: number };
-}
-
-export interface ReconcileResult {
-  readonly provider: string;
-  readonly plans: PoolPlan[];
-  readonly applied: ApplyResult | null;
-  /** Read-plan-apply rounds. */
-  readonly attempts: number;
-  readonly error?: Error;
-  /** The compare-and-swap changes of the last round's plan (a saved plan keeps them). */
-  readonly changes?: readonly RRsetChange[];
-}
-
-
-/** The RRsets mailpool reads for a pool: A, AAAA and the marker TXT. */
-export const poolKeys = (pool: PoolSpec): RRsetKey[] => [
-  { name: pool.name, type: "A" },
-  { name: pool.name, type: "AAAA" },
-  { name: markerName(pool.name), type: "TXT" },
-];
-
-export interface PlannedRound {
-  readonly plans: PoolPlan[];
-  readonly changes: RRsetChange[];
-}
-
-/** Plan every pool of one provider from what was read. Pure. */
-export function planRound(opts: Omit<ReconcileOptions, "provider" | "signal" | "retry" | "logger" | "dryRun">, rrsets: readonly RRset[]): PlannedRound {
-  const byKey = new Map(rrsets.map((r) => [keyOf(r), r]));
-  const plans: PoolPlan[] = [];
-  const changes: RRsetChange[] = [];
-  for (const pool of opts.pools) {
-    const current: CurrentRRsets = {
-      A: byKey.get(`${pool.name} A`),
-      AAAA: byKey.get(`${pool.name} AAAA`),
-      marker: byKey.get(`${markerName(pool.name)} TXT`),
-    };
-    const actions = planPool(pool, current, opts.health);
-    let marker = current.marker;
-    const adoptActions: Action[] = [];
-    /** An adoption the ownership rule refused: held like any other action, so it is printed and fails `adopt`. */
-    const refused: HeldAction[] = [];
-    if (opts.adopt && markerOwner(marker) !== opts.controllerId) {
-      const owner = markerOwner(marker);
-      const adopt: Action = {
-        pool: pool.name,
-        type: "TXT",
-        kind: "adopt",
-        reason: `write ${markerName(pool.name)} TXT so controller ${opts.controllerId} manages this pool`,
-      };
-      if (owner !== undefined && !opts.force) {
-        const why = `${markerName(pool.name)} names controller ${owner}; adopt does not take a pool from another controller (remove that marker first, or use --force)`;
-        refused.push({ action: adopt, rule: "ownership", why });
-      } else {
-        changes.push(markerChange(pool, marker, opts.controllerId));
-        adoptActions.push(adopt);
-        // Plan the rest as if adopted: the marker is written in the same batch.
-        marker = { name: markerName(pool.name), type: "TXT", ttl: pool.ttl, values: [markerValue(opts.controllerId)] };
-      }
-    }
-    const guarded = guardPool(pool, { ...current, marker }, actions, opts.health, {
-      controllerId: opts.controllerId,
-      force: opts.force ?? false,
-      proberIsolation: opts.proberIsolation,
-      ...(opts.now ? { now: opts.now() } : {}),
-    });
-    const alarms = [...guarded.alarms];
-    for (const s of strangers(pool, current)) {
-      const harm = strangerHarm(current, s);
-      alarms.push(
-        harm === ""
-          ? `${s} is in ${pool.name} but is not a configured member or standby; left alone`
-          : `${s} is in ${pool.name} but is not a configured member or standby, and ${harm}; mailpool leaves records it does not manage alone: fix it by hand`,
-      );
-    }
-    changes.push(...materialize(pool, current, guarded.allowed));
-    plans.push({
-      pool: pool.name,
-      provider: opts.providerName,
-      current,
-      actions: [...adoptActions, ...guarded.allowed],
-      held: [...refused, ...guarded.held],
-      alarms,
-    });
-  }
-  return { plans, changes };
 }
 
 export async function reconcileProvider(opts: ReconcileOptions): Promise<ReconcileResult> {
@@ -208,10 +110,6 @@ export async function reconcileProvider(opts: ReconcileOptions): Promise<Reconci
   };
 }
 
-/**
- * Which pools' changes of a round whose apply failed transiently are live now: every change of
- * the pool shows its `after` in the re-read (providers keep one pool's changes in one batch).
- */
 /** Whether an address is in its pool's live A/AAAA RRset, by what a round read. */
 export function presenceIn(rrsets: readonly RRset[]): (pool: string, address: string) => boolean {
   const live = new Set<string>();
@@ -219,6 +117,10 @@ export function presenceIn(rrsets: readonly RRset[]): (pool: string, address: st
   return (pool, address) => live.has(addressKey(pool, address));
 }
 
+/**
+ * Which pools' changes of a round whose apply failed transiently are live now: every change of
+ * the pool shows its `after` in the re-read (providers keep one pool's changes in one batch).
+ */
 function landedWrites(
   uncertain: { round: PlannedRound; attempt: number; error: Error; partial: number },
   rrsets: readonly RRset[],

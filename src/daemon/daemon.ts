@@ -20,7 +20,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from "../controller/
 import type { ProbeFn } from "../health/probe-round.js";
 import { HysteresisJudge } from "../health/hysteresis.js";
 import { LeaderElector } from "../leader/elector.js";
-import { kubeLeaseApi, resolveKube, type KubeEnv } from "../leader/kube.js";
+import { kubeLeaseApi, resolveKube } from "../leader/kube.js";
 import { hasChanges, renderJson, renderText, summarize } from "../plan/render.js";
 import { listen, type DaemonView } from "./http.js";
 import type { IpAdapter } from "../../providers/ip/types.js";
@@ -42,18 +42,16 @@ export interface DaemonOptions {
   /** Called once the HTTP endpoint listens, with its address (tests use port 0). */
   readonly onListening?: (address: { host: string; port: number }) => void;
   readonly out?: NodeJS.WritableStream;
-  /** Seams for tests: providers, probe runner, cron, clock, randomness, Kubernetes, exit. */
+  /** Seams for tests: providers, probe runner, cron, clock, randomness, exit. */
   readonly runtime?: RuntimeOptions;
   readonly scheduler?: Scheduler;
   readonly now?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  readonly kube?: Omit<KubeEnv, "env">;
   /** Where signals come from (default process). */
   readonly signals?: NodeJS.EventEmitter;
   /** A second SIGTERM/SIGINT calls this (default process.exit). */
   readonly exit?: (code: number) => void;
-  readonly alerts?: Partial<Pick<ConstructorParameters<typeof AlertDispatcher>[1], "fetch" | "spawn">>;
   /** Record of every apply (tests prove there were never two appliers). */
   readonly onApply?: (phase: "start" | "end", provider: string) => void;
   /** Collect prom-client's default process metrics (default true). */
@@ -87,7 +85,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let identity = opts.env.POD_NAME || hostname();
   const le = config.daemon.leaderElection;
   if (le.enabled) {
-    const kube = resolveKube(le, { env: opts.env, ...opts.kube });
+    const kube = resolveKube(le, { env: opts.env });
     identity = kube.identity;
     elector = new LeaderElector({
       api: kubeLeaseApi(kube.kubeConfig, kube.namespace, le.leaseName),
@@ -117,7 +115,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       random,
       userAgent: `mailpool/${version}`,
       onOutcome: (e, outcome) => metrics.alerts.inc({ kind: e.kind, outcome }),
-      ...opts.alerts,
     });
   let alerts = makeAlerts(config);
 

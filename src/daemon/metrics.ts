@@ -10,7 +10,7 @@
  * (Prometheus wants base units; promtool rejects "days").
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { CycleReport } from "../controller/cycle.js";
+import type { CycleReport } from "../plan/report.js";
 import type { Observation } from "../probes/types.js";
 
 export const PROBE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

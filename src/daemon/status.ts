@@ -4,7 +4,7 @@
  * (the same shape as `mailpool plan --output json`), leader or follower, and the last error.
  */
 import type { Config } from "../config/load.js";
-import type { CycleReport } from "../controller/cycle.js";
+import type { CycleReport } from "../plan/report.js";
 import type { LeaderElector } from "../leader/elector.js";
 import { renderJson } from "../plan/render.js";
 

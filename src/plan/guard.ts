@@ -1,22 +1,16 @@
 /**
- * The guard: safety rules turn some of a pool's actions into held actions, each with the rule
- * that held it and why. Pure. `force` bypasses every rule but ownership.
+ * The guard: the safety rules of the registry (./rules/index.ts) turn some of a pool's actions
+ * into held actions, each with the rule that held it and why. Pure. The rules run in list
+ * order, which is their precedence: an action is held by the first rule that holds it.
+ * `force` bypasses every rule but ownership.
  */
-import { memberHealthAddress, type Action, type HealthView, type HeldAction, type PoolSpec } from "../model.js";
-import { markerName, markerOwner } from "../ownership.js";
-import { changeWindowHold } from "./change-window.js";
+import type { Action, HealthView, HeldAction, PoolSpec } from "../model.js";
 import { applyAction } from "./materialize.js";
-import { everyProbedDown } from "./plan-ip-takeover.js";
 import type { CurrentRRsets } from "./plan-pool.js";
+import { RULES, type SafetyRule } from "./rules/index.js";
+import type { ActionRule, ActionRuleInput, ActionSubject, GuardContext, PoolRule, RRsetRule, SafetyRuleDef } from "./rules/rule.js";
 
-export interface GuardContext {
-  readonly controllerId: string;
-  readonly force: boolean;
-  /** Set by the controller when most members of all pools failed at once. */
-  readonly proberIsolation?: string;
-  /** The instant the plan is made (the changeWindow rule); absent: no window is checked. */
-  readonly now?: Date;
-}
+export type { GuardContext };
 
 export interface Guarded {
   readonly allowed: Action[];
@@ -24,8 +18,44 @@ export interface Guarded {
   readonly alarms: string[];
 }
 
-/** Actions driven by a failed probe (what the prober's own failure would cause). */
-const isFailureDriven = (a: Action): boolean => a.kind === "remove" || a.kind === "takeover";
+const POOL_RULES = RULES.filter((r): r is Extract<(typeof RULES)[number], PoolRule> => r.judges === "pool");
+const ACTION_RULES = RULES.filter((r): r is Extract<(typeof RULES)[number], ActionRule<never>> => r.judges === "action");
+const RRSET_RULES = RULES.filter((r): r is Extract<(typeof RULES)[number], RRsetRule<never>> => r.judges === "rrset");
+
+const active = (r: SafetyRuleDef, force: boolean): boolean => !force || r.bypass === "never";
+
+/**
+ * The pool's value of a rule's `safety` key (undefined for rules without one). Typed `never`
+ * because the registry mixes rules of different config types: each rule's own `satisfies`
+ * checks its check against its schema's type.
+ */
+const configOf = (r: SafetyRuleDef, pool: PoolSpec): never =>
+  ("config" in r && r.config?.scope === "pool" ? (pool.safety as Record<string, unknown>)[r.config.key] : undefined) as never;
+
+const actionInput = (r: SafetyRuleDef, pool: PoolSpec, health: HealthView, ctx: Omit<GuardContext, "controllerId">): ActionRuleInput<never> => ({
+  pool,
+  health,
+  config: configOf(r, pool),
+  ctx,
+});
+
+/**
+ * The first action rule that holds this action (a DNS action, or an IP move as its DNS
+ * counterpart), with its words; undefined when every action rule lets it pass.
+ */
+export function actionHold(
+  subject: ActionSubject,
+  pool: PoolSpec,
+  health: HealthView,
+  ctx: Omit<GuardContext, "controllerId">,
+): { rule: SafetyRule; why: string } | undefined {
+  for (const rule of ACTION_RULES) {
+    if (!active(rule, ctx.force)) continue;
+    const why = rule.check(subject, actionInput(rule, pool, health, ctx));
+    if (why !== undefined) return { rule: rule.name, why };
+  }
+  return undefined;
+}
 
 export function guardPool(
   pool: PoolSpec,
@@ -36,78 +66,76 @@ export function guardPool(
 ): Guarded {
   const held: HeldAction[] = [];
   const alarms: string[] = [];
-  const hold = (action: Action, rule: HeldAction["rule"], why: string) => held.push({ action, rule, why });
 
-  // ownership — never bypassed.
-  const owner = markerOwner(current.marker);
-  if (owner !== ctx.controllerId) {
-    const why =
-      owner === undefined
-        ? `no ownership marker at ${markerName(pool.name)} TXT; run \`mailpool adopt\` to let this controller (${ctx.controllerId}) manage it`
-        : `${markerName(pool.name)} names controller ${owner}, not ${ctx.controllerId}`;
-    for (const a of actions) hold(a, "ownership", why);
-    if (actions.length > 0 || owner !== undefined) alarms.push(`not managed by this controller: ${why}`);
+  // Pool rules: one that holds, holds every action and ends the guard.
+  for (const rule of POOL_RULES) {
+    if (!active(rule, ctx.force)) continue;
+    const hold = rule.check({ pool, current, actions, ctx });
+    if (hold === undefined) continue;
+    for (const action of actions) held.push({ action, rule: rule.name, why: hold.why });
+    if (hold.alarm !== undefined) alarms.push(hold.alarm);
     return { allowed: [], held, alarms };
   }
 
-  // all down → fail open: every probed address of the pool failed; the prober is the likelier culprit.
-  const allDown = everyProbedDown(pool, health);
-  if (allDown && pool.safety.failOpen) {
-    alarms.push(`every member of ${pool.name} is down; changing nothing (fail open): the prober may be the one cut off`);
+  // The action rules' pool alarms (fail open), reported even under --force.
+  for (const rule of ACTION_RULES) {
+    if (!("alarm" in rule)) continue;
+    const alarm = rule.alarm(actionInput(rule, pool, health, ctx));
+    if (alarm !== undefined) alarms.push(alarm);
   }
 
+  // Action rules, each action on its own, in plan order.
   const pending: Action[] = [];
-  for (const a of actions) {
-    const outsideWindow = ctx.force ? undefined : changeWindowHold(a, pool.safety.changeWindow, ctx.now);
-    if (ctx.force) pending.push(a);
-    else if (outsideWindow !== undefined) hold(a, "changeWindow", outsideWindow);
-    else if (allDown && pool.safety.failOpen && isFailureDriven(a)) {
-      hold(a, "failOpen", "every member and standby of the pool failed its probes; the prober may be the one cut off");
-    } else if (ctx.proberIsolation !== undefined && isFailureDriven(a)) {
-      hold(a, "proberIsolation", ctx.proberIsolation);
-    } else pending.push(a);
+  for (const action of actions) {
+    const hold = actionHold(action, pool, health, ctx);
+    if (hold) held.push({ action, rule: hold.rule, why: hold.why });
+    else pending.push(action);
   }
-  if (ctx.force) return { allowed: pending, held, alarms };
 
-  // Size rules, per RRset type, on what each action really does to the set: a takeover whose
+  // RRset rules, per RRset type, on what each action really does to the set: a takeover whose
   // standby is already in the pool, or a restore whose member is already back, shrinks it too.
-  // Growing actions count first; the rest are weighed in address order.
+  // Growing actions count first; the rest are weighed in address order, each against the set as
+  // the actions allowed before it left it.
+  const rrsetRules = RRSET_RULES.filter((r) => active(r, ctx.force));
+  const heldHere = new Set<Action>();
   for (const type of ["A", "AAAA"] as const) {
     const live = current[type]?.values ?? [];
     let set = new Set(live);
-    const budget = maxRemovals(live.length, pool.safety.maxRemovePercent);
-    let left = 0;
+    let shrunk = 0;
     const mine = pending.filter((a) => a.type === type);
     const ordered = [
       ...mine.filter((a) => a.kind === "reinstate"),
       ...mine.filter((a) => a.kind !== "reinstate").sort((x, y) => compare(leaving(x), leaving(y))),
     ];
-    for (const a of ordered) {
-      const next = applyAction(new Set(set), a);
+    for (const action of ordered) {
+      const next = applyAction(new Set(set), action);
       const shrink = set.size - next.size;
-      if (shrink <= 0) {
-        set = next;
-        continue;
+      if (shrink > 0) {
+        const step = { action, type, liveSize: live.length, sizeAfter: next.size, shrink, shrunk, what: describeShrink(action) };
+        const hold = firstRRsetHold(rrsetRules, step, pool);
+        if (hold) {
+          held.push({ action, rule: hold.rule, why: hold.why });
+          heldHere.add(action);
+          continue;
+        }
+        shrunk += shrink;
       }
-      const what = describeShrink(a);
-      if (pool.safety.neverEmpty && next.size < 1) {
-        hold(a, "neverEmpty", `${what} would empty ${pool.name} ${type}; a pool never loses its last address`);
-      } else if (next.size < pool.safety.minHealthy) {
-        hold(a, "minHealthy", `${what} would leave ${next.size} address(es), fewer than minHealthy ${pool.safety.minHealthy}`);
-      } else if (left + shrink > budget) {
-        hold(a, "maxRemovePercent", `at most ${budget} of ${live.length} address(es) (${pool.safety.maxRemovePercent} %) leave ${pool.name} ${type} in one cycle; ${what} waits for the next`);
-      } else {
-        set = next;
-        left += shrink;
-      }
+      set = next;
     }
   }
-  const heldSet = new Set(held.map((h) => h.action));
-  return { allowed: pending.filter((a) => !heldSet.has(a)), held, alarms };
+  return { allowed: pending.filter((a) => !heldHere.has(a)), held, alarms };
+}
+
+function firstRRsetHold(rules: readonly RRsetRule<never>[], step: Parameters<RRsetRule["check"]>[0], pool: PoolSpec): { rule: SafetyRule; why: string } | undefined {
+  for (const rule of rules) {
+    const why = rule.check(step, { pool, config: configOf(rule, pool) });
+    if (why !== undefined) return { rule: rule.name as SafetyRule, why };
+  }
+  return undefined;
 }
 
 /** The address an action takes out of the pool (for ordering and messages). */
-const leaving = (a: Action): string => (a.kind === "restore" ? a.standby! : (a.address ?? ""));
+const leaving = (a: Action): string => (a.kind === "restore" ? a.standby : (a.address ?? ""));
 
 const describeShrink = (a: Action): string =>
   a.kind === "takeover"
@@ -117,33 +145,3 @@ const describeShrink = (a: Action): string =>
       : `removing ${a.address}`;
 
 const compare = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
-
-/** How many addresses may leave an RRset of `size` in one cycle. */
-export function maxRemovals(size: number, percent: number): number {
-  if (percent <= 0) return 0;
-  return Math.max(1, Math.floor((size * percent) / 100));
-}
-
-/**
- * Prober isolation: when more than `threshold` of all judged members across at least two pools
- * (pools with at least one judged member) are down
- * at once, the likelier story is that the prober lost its network. Returns the reason, or
- * undefined.
- */
-export function detectProberIsolation(
-  pools: readonly PoolSpec[],
-  health: HealthView,
-  threshold: number,
-): string | undefined {
-  let total = 0;
-  let down = 0;
-  let judgedPools = 0;
-  for (const p of pools) {
-    const verdicts = p.members.map((m) => health(p.name, memberHealthAddress(m)).health).filter((h) => h !== "unknown");
-    if (verdicts.length > 0) judgedPools += 1;
-    total += verdicts.length;
-    down += verdicts.filter((h) => h === "down").length;
-  }
-  if (judgedPools < 2 || down / total <= threshold) return undefined;
-  return `${down} of ${total} members across ${judgedPools} pools failed at once (more than ${Math.round(threshold * 100)} %); the prober may be the one cut off, so no address is removed`;
-}

@@ -3,7 +3,7 @@
  * was read, `after` what the RRset becomes. Pure.
  */
 import type { AddressType, RRset, RRsetChange } from "../../providers/types.js";
-import type { Action, PoolSpec } from "../model.js";
+import { unreachable, type Action, type PoolSpec } from "../model.js";
 import { markerName, markerValue } from "../ownership.js";
 import { knownAddresses, type CurrentRRsets } from "./plan-pool.js";
 
@@ -31,7 +31,7 @@ function materializeRRset(
   let ttl = ours ? (ours.length > 0 ? Math.min(...ours) : pool.ttl) : (before?.ttl ?? pool.ttl);
   for (const a of actions) {
     applyAction(values, a);
-    if (a.kind === "ttl") ttl = a.toTtl!;
+    if (a.kind === "ttl") ttl = a.toTtl;
   }
   const after = values.size === 0 ? null : { ttl, values: sortAddresses([...values]) };
   if (!before && !after) return undefined;
@@ -46,23 +46,25 @@ function materializeRRset(
 export function applyAction(values: Set<string>, a: Action): Set<string> {
   switch (a.kind) {
     case "remove":
-      values.delete(a.address!);
+      values.delete(a.address);
       break;
     case "reinstate":
-      values.add(a.address!);
+      values.add(a.address);
       break;
     case "takeover":
-      values.delete(a.address!);
-      values.add(a.standby!);
+      values.delete(a.address);
+      values.add(a.standby);
       break;
     case "restore":
-      values.add(a.address!);
-      values.delete(a.standby!);
+      values.add(a.address);
+      values.delete(a.standby);
       break;
     case "ttl":
     case "repair":
     case "adopt":
       break;
+    default:
+      unreachable(a);
   }
   return values;
 }

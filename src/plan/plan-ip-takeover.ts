@@ -11,10 +11,10 @@
  *    i.e. passed `rise` probes in a row on its own address.
  *  - an address held by anything else is never touched, only reported.
  */
-import { changeWindowHold } from "./change-window.js";
 import type { Holder, IpHolding } from "../../providers/ip/types.js";
 import { describeHolder } from "../../providers/ip/types.js";
 import type { HealthView, MemberSpec, PoolSpec, SafetyRule } from "../model.js";
+import { actionHold } from "./guard.js";
 
 export type IpActionKind = "takeover-ip" | "return-ip";
 
@@ -129,9 +129,11 @@ export interface IpGuardContext {
 }
 
 /**
- * The guard's rules for moves: a takeover is failure-driven, so fail-open (every member,
- * host and standby of the pool failed) and prober isolation hold it; a return is a recovery and
- * is never held by them. `force` bypasses both. (Ownership's counterpart, an address held by a
+ * The guard's action rules (src/plan/rules/), run on each move as its DNS counterpart: a
+ * takeover-ip as a takeover, a return-ip as a restore. So a takeover is failure-driven, and
+ * fail-open (every member, host and standby of the pool failed) and prober isolation hold it; a
+ * return is a recovery, never held by them, but waits outside a change window when
+ * allowReinstate is false. `force` bypasses them. (Ownership's counterpart, an address held by a
  * host mailpool does not know, is decided in planning: it is never moved.)
  */
 export function guardIpTakeover(
@@ -145,31 +147,9 @@ export function guardIpTakeover(
   const byName = new Map(pools.map((p) => [p.name, p]));
   for (const a of actions) {
     const pool = byName.get(a.pool)!;
-    // The change window treats a move like its DNS counterpart: takeover-ip as a takeover,
-    // return-ip as a restore (it passes unless allowReinstate is false).
-    const outsideWindow = ctx.force
-      ? undefined
-      : changeWindowHold({ pool: a.pool, type: "A", kind: a.kind === "takeover-ip" ? "takeover" : "restore", reason: "" }, pool.safety.changeWindow, ctx.now);
-    if (outsideWindow !== undefined) held.push({ action: a, rule: "changeWindow", why: outsideWindow });
-    else if (ctx.force || a.kind === "return-ip") allowed.push(a);
-    else if (pool.safety.failOpen && everyProbedDown(pool, health)) {
-      held.push({ action: a, rule: "failOpen", why: "every member, host and standby of the pool failed its probes; the prober may be the one cut off" });
-    } else if (ctx.proberIsolation !== undefined) {
-      held.push({ action: a, rule: "proberIsolation", why: ctx.proberIsolation });
-    } else allowed.push(a);
+    const hold = actionHold({ kind: a.kind === "takeover-ip" ? "takeover" : "restore", address: a.address, ipMove: true }, pool, health, ctx);
+    if (hold) held.push({ action: a, rule: hold.rule, why: hold.why });
+    else allowed.push(a);
   }
   return { allowed, held };
-}
-
-/** Every address the pool probes is judged down (fail-open's trigger, counting IP hosts too). */
-export function everyProbedDown(pool: PoolSpec, health: HealthView): boolean {
-  const probed = new Set<string>();
-  for (const m of pool.members) {
-    probed.add(m.address);
-    if (m.standby !== undefined) probed.add(m.standby);
-    if (m.hostAddress !== undefined) probed.add(m.hostAddress);
-    if (m.ipTakeover !== undefined) probed.add(m.ipTakeover.standby);
-  }
-  const verdicts = [...probed].map((a) => health(pool.name, a));
-  return verdicts.length > 0 && verdicts.every((v) => v.health === "down");
 }

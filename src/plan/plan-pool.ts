@@ -3,7 +3,7 @@
  * clock. Safety rules are not applied here (see guard.ts): the plan says what health asks for.
  */
 import type { AddressType, RRset } from "../../providers/types.js";
-import { memberHealthAddress, type Action, type HealthView, type MemberSpec, type PoolSpec } from "../model.js";
+import { memberHealthAddress, type Action, type AdoptAction, type HealthView, type MemberSpec, type PoolSpec } from "../model.js";
 import { recordTypeOf } from "../util/ip.js";
 
 export interface CurrentRRsets {
@@ -13,6 +13,9 @@ export interface CurrentRRsets {
 }
 
 const TYPES: readonly AddressType[] = ["A", "AAAA"];
+
+/** An action of an A/AAAA RRset, before the pool and type are filled in (each kind with its own fields). */
+type Planned = Exclude<Action, AdoptAction> extends infer A ? (A extends Action ? Omit<A, "pool" | "type"> : never) : never;
 
 /** The actions health asks for in one pool, A before AAAA, members in config order. */
 export function planPool(pool: PoolSpec, current: CurrentRRsets, health: HealthView): Action[] {
@@ -38,7 +41,7 @@ function planRRset(
   if (members.length === 0) return [];
   const live = new Set(rrset?.values ?? []);
   const actions: Action[] = [];
-  const act = (a: Omit<Action, "pool" | "type">) => actions.push({ pool: pool.name, type, ...a });
+  const act = (a: Planned) => actions.push({ pool: pool.name, type, ...a });
   const verdict = (address: string) => health(pool.name, address);
   const who = (m: MemberSpec) => (m.label === m.address ? m.address : `${m.label} (${m.address})`);
 

@@ -2,10 +2,10 @@
  * A cycle's report for people (text) and for programs (JSON): two renderings of one value.
  * The JSON shape is documented in docs/plan-json.md and versioned by `version`.
  */
-import type { CycleReport } from "../controller/cycle.js";
-import type { Action, ActionKind, HeldAction, PoolPlan } from "../model.js";
+import { unreachable, type Action, type ActionKind, type HeldAction, type PoolPlan } from "../model.js";
 import { markerOwner } from "../ownership.js";
 import type { HeldIpAction, IpAction } from "./plan-ip-takeover.js";
+import type { CycleReport } from "./report.js";
 
 export interface Summary {
   readonly remove: number;
@@ -66,6 +66,8 @@ function describe(a: Action): string {
       return "repair";
     case "adopt":
       return "adopt (write ownership marker)";
+    default:
+      return unreachable(a);
   }
 }
 

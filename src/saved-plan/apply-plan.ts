@@ -19,11 +19,12 @@ import type { ApplyResult, MinimalLogger, Provider, RRset, RRsetChange } from ".
 import { isConflict, keyOf } from "../../providers/types.js";
 import type { Config } from "../config/load.js";
 import type { CycleReport } from "../controller/cycle.js";
-import { planRound, poolKeys, type ReconcileResult } from "../controller/reconcile.js";
+import { planRound, poolKeys } from "../plan/plan-round.js";
+import type { ReconcileResult } from "../plan/report.js";
 import { addressKey } from "../health/probe-round.js";
 import type { Action, HealthView, HeldAction, PoolPlan, PoolSpec, Verdict } from "../model.js";
-import { changeWindowHold } from "../plan/change-window.js";
-import { detectProberIsolation } from "../plan/guard.js";
+import { changeWindowHold } from "../plan/rules/change-window.js";
+import { detectProberIsolation } from "../plan/rules/prober-isolation.js";
 import { configHash } from "./config-hash.js";
 import { plain, savedChange, savedPoolPlan, type PlanFile, type SavedRRset } from "./plan-file.js";
 

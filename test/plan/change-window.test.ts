@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { ChangeWindowSpec, SafetySpec } from "../../src/model.js";
-import { cronMatches, parseCron, windowState } from "../../src/plan/change-window.js";
+import { cronMatches, parseCron, windowState } from "../../src/plan/rules/change-window.js";
 import { guardPool } from "../../src/plan/guard.js";
 import { planPool, type CurrentRRsets } from "../../src/plan/plan-pool.js";
 import { health, marker, pool, rr, SAFE } from "../helpers/pools.js";

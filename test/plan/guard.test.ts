@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Action } from "../../src/model.js";
-import { detectProberIsolation, guardPool, maxRemovals } from "../../src/plan/guard.js";
+import { guardPool } from "../../src/plan/guard.js";
+import { maxRemovals } from "../../src/plan/rules/max-remove-percent.js";
+import { detectProberIsolation } from "../../src/plan/rules/prober-isolation.js";
 import { materialize } from "../../src/plan/materialize.js";
 import { planPool, type CurrentRRsets } from "../../src/plan/plan-pool.js";
 import { health, marker, pool, rr, SAFE } from "../helpers/pools.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { CycleReport } from "../../src/controller/cycle.js";
-import { planRound } from "../../src/controller/reconcile.js";
+import { planRound } from "../../src/plan/plan-round.js";
+import type { CycleReport } from "../../src/plan/report.js";
 import { renderJson, renderText } from "../../src/plan/render.js";
 import { health, marker, pool, rr } from "../helpers/pools.js";
 

@@ -1,15 +1,84 @@
 /**
- * The changeWindow rule's clock logic, pure: whether `now` falls in a change window — a window
- * opens at each minute a 5-field cron expression matches and stays open `durationMinutes` — and
- * which actions a closed window holds. A tiny own matcher rather than node-cron's: node-cron
- * schedules callbacks but exposes no "does this instant match" for an arbitrary (injected) time.
+ * changeWindow: outside a change window, removals and takeovers are held (reinstatements and
+ * restores too when allowReinstate is false); TTL fixes, repairs and adoptions pass. A window
+ * opens at each minute a 5-field cron expression matches and stays open `durationMinutes`, or
+ * is frozen shut. Absent from the config: always open.
+ *
+ * The clock logic is pure: whether `now` falls in a window. A tiny own matcher rather than
+ * node-cron's: node-cron schedules callbacks but exposes no "does this instant match" for an
+ * arbitrary (injected) time.
  *
  * Cron syntax: minute hour day-of-month month day-of-week; each field `*`, a number, `a-b`, a
  * list `a,b`, a step `* /n` or `a-b/n`; month and weekday names (jan, mon) are accepted; weekday
  * 0 and 7 are Sunday. As in Vixie cron, when both day-of-month and day-of-week are restricted a
  * day matches if either does. Fields are read in the window's time zone (default UTC).
  */
-import type { Action, ChangeWindowSpec } from "../model.js";
+import { z } from "zod";
+import type { ActionKind } from "../../model.js";
+import type { ActionRule } from "./rule.js";
+
+/** When removals and takeovers may happen: a cron-started window, or a freeze. */
+export interface ChangeWindowSpec {
+  /** 5-field cron expression: the minutes a window opens. */
+  readonly cron?: string;
+  /** How long each window stays open, minutes. */
+  readonly durationMinutes?: number;
+  /** IANA time zone the cron fields are read in. Default UTC. */
+  readonly timezone?: string;
+  /** The window is never open. */
+  readonly freeze?: boolean;
+  /** Reinstatements and restores of healthy members pass outside the window. Default true. */
+  readonly allowReinstate?: boolean;
+}
+
+const cronProblem = (text: string): string | undefined => {
+  try {
+    parseCron(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
+export const changeWindowSchema = z
+  .strictObject({
+    cron: z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = cronProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional()
+      .describe('5-field cron expression (minute hour day-of-month month day-of-week) of the minutes a window opens, e.g. "0 2 * * 6" (Saturdays 02:00).'),
+    durationMinutes: z.number().int().min(1).max(10_080).optional().describe("How long each window stays open, 1–10080 minutes. Required with cron."),
+    timezone: z
+      .string()
+      .refine(isTimeZone, "is not a time zone this Node.js knows (IANA name such as Europe/Berlin)")
+      .optional()
+      .describe("IANA time zone the cron fields are read in. Default UTC."),
+    freeze: z.boolean().optional().describe("true: the window is never open (instead of cron): every removal and takeover is held. Default false."),
+    allowReinstate: z.boolean().optional().describe("Reinstatements and restores of healthy members pass outside the window. Default true."),
+  })
+  .superRefine((w, ctx) => {
+    if (w.freeze === true) {
+      if (w.cron !== undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: "a frozen window (freeze: true) takes no cron" });
+      return;
+    }
+    if (w.cron === undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: "is required unless freeze is true" });
+    if (w.durationMinutes === undefined && w.cron !== undefined) ctx.addIssue({ code: "custom", path: ["durationMinutes"], message: "is required with cron" });
+  })
+  .describe("Outside the window, removals and takeovers are held by the rule changeWindow (--force bypasses it). Default: no window (always open).");
+
+export const changeWindow = {
+  name: "changeWindow",
+  summary: "outside the change window, removals and takeovers wait",
+  judges: "action",
+  bypass: "force",
+  config: { scope: "pool", key: "changeWindow", schema: changeWindowSchema },
+  check(subject, { config, ctx }) {
+    return changeWindowHold(subject, config, ctx.now);
+  },
+} as const satisfies ActionRule<ChangeWindowSpec | undefined>;
 
 interface Field {
   readonly min: number;
@@ -92,7 +161,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** Whether `timeZone` is one this Node.js knows (checked at config load). */
-export function isTimeZone(timeZone: string): boolean {
+function isTimeZone(timeZone: string): boolean {
   try {
     formatter(timeZone);
     return true;
@@ -132,7 +201,7 @@ export function windowState(spec: ChangeWindowSpec, now: Date): WindowState {
  * always wait; reinstatements and restores of healthy members pass when allowReinstate (default
  * true); TTL fixes, repairs and adoptions change no membership and pass.
  */
-export function changeWindowHold(action: Action, spec: ChangeWindowSpec | undefined, now: Date | undefined): string | undefined {
+export function changeWindowHold(action: { readonly kind: ActionKind }, spec: ChangeWindowSpec | undefined, now: Date | undefined): string | undefined {
   if (!spec || !now) return undefined;
   const recovery = action.kind === "reinstate" || action.kind === "restore";
   const shrinking = action.kind === "remove" || action.kind === "takeover";
