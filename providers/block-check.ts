@@ -3,7 +3,8 @@
  * environment (a credential the block leaves to an environment variable) or the pools that use
  * the block (every pool inside the block's zone). A block that cannot work is a config error
  * (exit 78, with its place), not a failed run. Imports only zod: each provider's config.ts
- * exports its check next to its schema, and neither loads the provider or its SDK.
+ * exports its check next to its schema, its factory.ts hands both to the registry
+ * (providers/registry.ts), and none of them loads the provider or its SDK.
  */
 import { z } from "zod";
 export interface BlockCheckContext {

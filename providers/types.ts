@@ -119,10 +119,14 @@ export interface ProviderContext {
   readonly logger: MinimalLogger;
 }
 
+/**
+ * A pool that uses the provider: its name, and the pool-level keys the provider's own factory
+ * declares (`poolOptions` in its factory.ts, e.g. Route 53's recordStyle), with their defaults.
+ * The core knows none of those keys; each provider reads its own.
+ */
 export interface ProviderPool {
   readonly name: string;
-  /** Route 53 only: one RRset with every address, or one record set per member. */
-  readonly recordStyle: "simple" | "multivalue";
+  readonly [option: string]: unknown;
 }
 
 export interface MinimalLogger {
@@ -132,6 +136,11 @@ export interface MinimalLogger {
   error(obj: object, msg?: string): void;
 }
 
+/**
+ * A provider folder's index.ts: `create` validates a block handed to it directly (tests, tools)
+ * with the factory's schema (parseBlock in factory.ts) and creates the provider. The config
+ * loader's blocks take the factory's `open` instead (providers/registry.ts), validated once.
+ */
 export interface ProviderModule<C = unknown> {
   create(config: C, ctx: ProviderContext): Promise<Provider>;
 }

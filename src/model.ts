@@ -3,6 +3,7 @@
  * verdicts the judge gives, the plan the planner makes and the guard checks.
  */
 import type { AddressType, RRset } from "../providers/types.js";
+import type { ProviderPoolOptions } from "../providers/registry.js";
 import type { Observation } from "./probes/types.js";
 
 /** A pool's safety settings and the rule names derive from the rule registry (src/plan/rules/). */
@@ -38,7 +39,8 @@ export interface IpTakeoverSpec {
 /** The address whose verdict says whether the member (the machine) is healthy. */
 export const memberHealthAddress = (m: MemberSpec): string => m.hostAddress ?? m.address;
 
-export interface PoolSpec {
+/** Besides the core's keys, a pool carries the keys its providers declare (Route 53's recordStyle). */
+export interface PoolSpec extends ProviderPoolOptions {
   /** Normalized DNS name: "smtp.example.com". */
   readonly name: string;
   /** Name of the provider block in the config. */
@@ -54,7 +56,6 @@ export interface PoolSpec {
   /** One-shot mode: time between confirmation probes, ms. */
   readonly confirmIntervalMs: number;
   readonly safety: SafetySpec;
-  readonly recordStyle: "simple" | "multivalue";
   /** Daemon mode: the pool's own cron schedule (absent: the config's). */
   readonly schedule?: string;
 }

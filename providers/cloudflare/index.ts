@@ -5,7 +5,9 @@
  */
 import type Cloudflare from "cloudflare";
 import { isInZone, normalizeName } from "../../src/util/names.js";
-import { ProviderConfigError, type Provider, type ProviderContext, type ProviderModule } from "../types.js";
+import { TTL_MAX, TTL_MIN } from "../../src/config/ttl-window.js";
+import { parseBlock } from "../factory.js";
+import { ProviderConfigError, type Provider, type ProviderContext } from "../types.js";
 import type { CloudflareClient } from "./client.js";
 import { cloudflareConfigSchema, type CloudflareConfig, type CloudflareConfigInput } from "./config.js";
 import { LimiterRegistry, limitedFetch, sharedLimiters } from "./limited-fetch.js";
@@ -26,17 +28,16 @@ export interface CloudflareDeps {
   readonly perPage?: number;
 }
 
+/** A block handed over directly: validated with the factory's schema, then opened. */
 export async function createCloudflareProvider(
-  config: CloudflareConfig | CloudflareConfigInput,
+  config: CloudflareConfigInput,
   ctx: ProviderContext,
   deps: CloudflareDeps = {},
 ): Promise<CloudflareProvider> {
-  const parsed = cloudflareConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `providers.${ctx.name}${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`);
-    throw new ProviderConfigError(problems.join("; "));
-  }
-  const c = parsed.data;
+  return openCloudflare(parseBlock(cloudflareConfigSchema, config, ctx.name), ctx, deps);
+}
+
+export async function openCloudflare(c: CloudflareConfig, ctx: ProviderContext, deps: CloudflareDeps = {}): Promise<CloudflareProvider> {
   if (c.zoneName !== undefined) {
     const zone = normalizeName(c.zoneName);
     const outside = ctx.pools.filter((p) => !isInZone(normalizeName(p.name), zone)).map((p) => p.name);
@@ -63,6 +64,7 @@ export async function createCloudflareProvider(
     controllerId: ctx.controllerId,
     zone: c.zoneId !== undefined ? { id: c.zoneId } : { name: c.zoneName! },
     batchSize: c.batchSize,
+    ttlWindow: { min: TTL_MIN, max: TTL_MAX },
     logger: ctx.logger,
     secrets: [apiToken],
     ...(deps.perPage !== undefined ? { perPage: deps.perPage } : {}),
@@ -91,8 +93,4 @@ function resolveToken(c: CloudflareConfig, ctx: ProviderContext): string {
   return token;
 }
 
-export const create = (config: CloudflareConfig, ctx: ProviderContext): Promise<Provider> =>
-  createCloudflareProvider(config, ctx);
-
-export const cloudflareProvider: ProviderModule<CloudflareConfig> = { create };
-export default cloudflareProvider;
+export const create = (config: CloudflareConfigInput, ctx: ProviderContext): Promise<Provider> => createCloudflareProvider(config, ctx);

@@ -22,8 +22,6 @@ import {
 import type { BatchOps, CloudflareClient, DnsRecord } from "./client.js";
 import { toProviderError } from "./errors.js";
 import {
-  MAX_TTL,
-  MIN_TTL,
   editCount,
   editsFor,
   nativeOf,
@@ -45,6 +43,8 @@ export interface CloudflareProviderOptions {
   readonly controllerId: string;
   readonly zone: { readonly id: string } | { readonly name: string };
   readonly batchSize: number;
+  /** The TTLs mailpool may write (the config's pool TTL window), never 1 ("automatic"). */
+  readonly ttlWindow: { readonly min: number; readonly max: number };
   readonly logger: MinimalLogger;
   /** Never appear in messages (the API token). */
   readonly secrets: readonly string[];
@@ -188,9 +188,10 @@ export class CloudflareProvider implements Provider {
   #editsOf(change: RRsetChange, zoneId: string): RRsetEdits {
     const key = { name: normalizeName(change.key.name), type: change.key.type };
     this.#assertInZone(key);
-    if (change.after && (change.after.ttl < MIN_TTL || change.after.ttl > MAX_TTL)) {
+    const { min, max } = this.#o.ttlWindow;
+    if (change.after && (change.after.ttl < min || change.after.ttl > max)) {
       throw new ProviderError(
-        `Cloudflare: refusing to write ${keyOf(key)} with TTL ${change.after.ttl} s: mailpool writes TTLs within ${MIN_TTL}–${MAX_TTL} s`,
+        `Cloudflare: refusing to write ${keyOf(key)} with TTL ${change.after.ttl} s: mailpool writes TTLs within ${min}–${max} s`,
         { transient: false },
       );
     }

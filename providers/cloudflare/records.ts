@@ -21,10 +21,6 @@ export interface NativeRecord {
   readonly comment: string | null;
 }
 
-/** mailpool writes TTLs inside this window, never 1 ("automatic"). */
-export const MIN_TTL = 300;
-export const MAX_TTL = 900;
-
 export const PROXIED_DRIFT = "is proxied; Cloudflare cannot proxy SMTP/IMAP/POP3";
 /** Why a proxied record that mailpool does not manage is an alarm. */
 export const PROXIED_BREAKS_NAME =

@@ -1,8 +1,8 @@
-/** The in-memory provider: `create(config, ctx)` for the config loader, the class for tests. */
-import { ProviderConfigError } from "../types.js";
+/** The in-memory provider: `create(config, ctx)` for a block handed over directly, the class for tests. */
+import { parseBlock } from "../factory.js";
 import type { ProviderContext } from "../types.js";
 import { memoryConfigSchema } from "./config.js";
-import type { MemoryConfigInput } from "./config.js";
+import type { MemoryConfig, MemoryConfigInput } from "./config.js";
 import { MemoryProvider } from "./memory-provider.js";
 
 export { memoryConfigSchema } from "./config.js";
@@ -10,13 +10,12 @@ export type { MemoryConfig, MemoryConfigInput, MemoryRecord } from "./config.js"
 export { MemoryProvider } from "./memory-provider.js";
 export type { InjectedFailure, RRsetInit } from "./memory-provider.js";
 
+/** A block handed over directly: validated with the factory's schema, then opened. */
 export async function create(config: MemoryConfigInput, ctx: ProviderContext): Promise<MemoryProvider> {
-  const parsed = memoryConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new ProviderConfigError(
-      `providers.${ctx.name}${first?.path.length ? `.${first.path.join(".")}` : ""}: ${first?.message ?? "invalid"}`,
-    );
-  }
-  return new MemoryProvider(parsed.data.records ?? []);
+  return openMemory(parseBlock(memoryConfigSchema, config, ctx.name), ctx);
+}
+
+/** A provider holding the block's records. */
+export async function openMemory(config: MemoryConfig, _ctx: ProviderContext): Promise<MemoryProvider> {
+  return new MemoryProvider(config.records ?? []);
 }

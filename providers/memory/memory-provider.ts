@@ -3,10 +3,10 @@
  * semantics as the real ones, plus handles for tests: see what is stored, edit behind the
  * controller's back, make the next apply fail, count calls.
  */
-import { canonicalIp, ipFamily } from "../../src/util/ip.js";
 import { normalizeName } from "../../src/util/names.js";
+import { canonicalValues, checkBatch } from "../compare-and-swap.js";
 import { ConflictError, ProviderError, keyOf } from "../types.js";
-import type { ApplyResult, Provider, RRset, RRsetChange, RRsetContent, RRsetKey, RRType } from "../types.js";
+import type { ApplyResult, Provider, RRset, RRsetChange, RRsetKey, RRType } from "../types.js";
 
 /** An RRset to store: name, type, TTL, values. */
 export interface RRsetInit {
@@ -52,24 +52,9 @@ export class MemoryProvider implements Provider {
     if (injected) throw injected;
 
     // Check everything first: nothing is written unless every change can be.
-    const seen = new Set<string>();
-    const writes: { key: RRsetKey; after: RRsetContent | null }[] = [];
-    for (const change of changes) {
-      const key: RRsetKey = { name: normalizeName(change.key.name), type: change.key.type };
-      const k = keyOf(key);
-      if (seen.has(k)) throw new ProviderError(`two changes for ${k} in one batch`, { transient: false });
-      seen.add(k);
-      const live = this.#store.get(k);
-      if (!matches(live, change.before)) {
-        throw new ConflictError(
-          `${k} changed since it was read: expected ${describe(change.before)}, found ${describe(live ?? null)}`,
-          key,
-        );
-      }
-      writes.push({ key, after: change.after ? { ttl: change.after.ttl, values: canonicalValues(key, change.after.values) } : null });
-    }
+    const writes = checkBatch(changes, { live: (key) => this.#store.get(keyOf(key)) });
     for (const { key, after } of writes) {
-      if (after === null || after.values.length === 0) this.#store.delete(keyOf(key));
+      if (after === null) this.#store.delete(keyOf(key));
       else this.#store.set(keyOf(key), { ...key, ttl: after.ttl, values: after.values });
     }
     this.history.push(changes);
@@ -113,31 +98,5 @@ export class MemoryProvider implements Provider {
     );
   }
 }
-
-function canonicalValues(key: RRsetKey, values: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const v of values) {
-    let value = v;
-    if (key.type !== "TXT") {
-      const family = key.type === "A" ? 4 : 6;
-      if (ipFamily(v) !== family) {
-        throw new ProviderError(`${keyOf(key)}: ${JSON.stringify(v)} is not an IPv${family} address`, { transient: false });
-      }
-      value = canonicalIp(v);
-    }
-    if (!out.includes(value)) out.push(value);
-  }
-  return out;
-}
-
-function matches(live: RRset | undefined, before: RRset | null): boolean {
-  if (before === null || live === undefined) return before === null && live === undefined;
-  const a = [...new Set(live.values)].sort();
-  const b = [...new Set(before.values)].sort();
-  return live.ttl === before.ttl && a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-const describe = (r: RRset | null): string =>
-  r === null ? "no such RRset" : `TTL ${r.ttl} [${r.values.map((v) => JSON.stringify(v)).join(", ")}]`;
 
 const copy = (r: RRset): RRset => ({ name: r.name, type: r.type, ttl: r.ttl, values: [...r.values] });

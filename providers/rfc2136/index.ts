@@ -4,8 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import { isInZone, normalizeName } from "../../src/util/names.js";
+import { parseBlock } from "../factory.js";
 import { ProviderConfigError, type ProviderContext } from "../types.js";
-import { rfc2136ConfigSchema, type Rfc2136Config } from "./config.js";
+import { rfc2136ConfigSchema, type Rfc2136Config, type Rfc2136ConfigInput } from "./config.js";
 import { Rfc2136Provider, type Rfc2136Deps } from "./rfc2136-provider.js";
 import type { TsigAlgorithm, TsigKey } from "./tsig.js";
 
@@ -55,13 +56,9 @@ export function secretFromFile(text: string, keyName: string, algorithm: TsigAlg
   );
 }
 
-export async function create(config: unknown, ctx: ProviderContext, deps: Rfc2136CreateDeps = {}): Promise<Rfc2136Provider> {
-  const parsed = rfc2136ConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new ProviderConfigError(`providers.${ctx.name}${first?.path.length ? `.${first.path.join(".")}` : ""}: ${first?.message ?? "invalid"}`);
-  }
-  return createRfc2136Provider(parsed.data, ctx, deps);
+/** A block handed over directly: validated with the factory's schema, then opened. */
+export async function create(config: Rfc2136ConfigInput, ctx: ProviderContext, deps: Rfc2136CreateDeps = {}): Promise<Rfc2136Provider> {
+  return createRfc2136Provider(parseBlock(rfc2136ConfigSchema, config, ctx.name), ctx, deps);
 }
 
 export function createRfc2136Provider(config: Rfc2136Config, ctx: ProviderContext, deps: Rfc2136CreateDeps = {}): Rfc2136Provider {

@@ -40,9 +40,6 @@ const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([k, v]) =
 /** "NXRRSET", or "RCODE 23" for one without a name. */
 export const rcodeName = (code: number): string => RCODE_NAMES.get(code) ?? `RCODE ${code}`;
 
-const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]));
-export const typeName = (code: number): string => TYPE_NAMES.get(code) ?? `TYPE${code}`;
-
 /** A malformed message from a peer (or a value that cannot be encoded). */
 export class WireFormatError extends Error {
   override readonly name = "WireFormatError";
@@ -420,22 +417,6 @@ export function decodeMessage(raw: Uint8Array): DecodedMessage {
   const authority = section(counts[2]);
   const additional = section(counts[3]);
   return { header, questions, answers, authority, additional, raw };
-}
-
-export interface Soa {
-  readonly mname: string;
-  readonly rname: string;
-  readonly serial: number;
-}
-
-/** The SOA RDATA of a decoded record (its names may be compressed against the message). */
-export function decodeSoa(msg: DecodedMessage, rec: DecodedRecord): Soa {
-  const r = new Reader(msg.raw);
-  r.pos = rec.rdataOffset;
-  const mname = r.name();
-  const rname = r.name();
-  const serial = r.u32("an SOA record");
-  return { mname, rname, serial };
 }
 
 /** The target of a CNAME record. */

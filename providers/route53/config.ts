@@ -85,6 +85,23 @@ export const route53ConfigSchema = z
 export const checkRoute53Block: BlockCheck<Route53Config> = (c, ctx) =>
   c.zoneName !== undefined ? poolsOutside(normalizeName(c.zoneName), ctx.pools, "zoneName", "hosted zone") : [];
 
+/**
+ * The pool-level key Route 53 reads (`pools[i].recordStyle`): how a pool's addresses are kept.
+ * A pool leaving it out is simple; another provider type accepts only simple.
+ */
+export const recordStyleSchema = z
+  .enum(["simple", "multivalue"])
+  .optional()
+  .describe("Route 53 only: simple (one RRset, every address) or multivalue (one record set per member). Default simple.");
+
+export type RecordStyle = NonNullable<z.output<typeof recordStyleSchema>>;
+
+/** The record style of a pool as the provider context carries it (absent or unknown: simple). */
+export function recordStyleOf(pool: { readonly [option: string]: unknown } | undefined): RecordStyle {
+  const style = recordStyleSchema.safeParse(pool?.recordStyle);
+  return (style.success && style.data) || "simple";
+}
+
 /** The config block after parsing (defaults filled in). */
 export type Route53Config = z.output<typeof route53ConfigSchema>;
 /** The config block as written (defaults optional). */

@@ -81,9 +81,6 @@ export function isConnectionError(e: unknown, depth = 0): boolean {
   return depth < 5 && like.cause !== undefined && isConnectionError(like.cause, depth + 1);
 }
 
-export const isTransientRoute53Error = (e: unknown): boolean =>
-  isThrottling(e) || isPriorRequestNotComplete(e) || isServerError(e) || isConnectionError(e);
-
 export const isAbort = (e: unknown): boolean => errorCode(e) === "AbortError";
 
 const CONFLICT_MESSAGE =

@@ -3,9 +3,10 @@
  * create(): a config without a Route 53 pool never loads it (test/providers/route53/lazy-import).
  */
 import type { RateLimiter } from "../../src/util/rate-limiter.js";
+import { parseBlock } from "../factory.js";
 import type { Provider, ProviderContext } from "../types.js";
 import { accountKey, accountLimiter } from "./account-limiter.js";
-import { route53ConfigSchema, type Route53Config } from "./config.js";
+import { route53ConfigSchema, type Route53Config, type Route53ConfigInput } from "./config.js";
 import type { Route53Api } from "./route53-api.js";
 import { Route53Provider, type Route53ProviderOptions } from "./route53-provider.js";
 
@@ -26,8 +27,9 @@ export interface Route53Deps {
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === "" ? undefined : v.trim());
 
-export async function create(config: unknown, ctx: ProviderContext): Promise<Provider> {
-  return createRoute53Provider(route53ConfigSchema.parse(config), ctx);
+/** A block handed over directly: validated with the factory's schema, then opened. */
+export async function create(config: Route53ConfigInput, ctx: ProviderContext): Promise<Provider> {
+  return createRoute53Provider(parseBlock(route53ConfigSchema, config, ctx.name), ctx);
 }
 
 export async function createRoute53Provider(config: Route53Config, ctx: ProviderContext, deps: Route53Deps = {}): Promise<Provider> {

@@ -6,11 +6,12 @@
  * name and type either way; `native` keeps the exact record sets read, so a change can DELETE
  * precisely them — Route 53 then refuses the batch if anyone changed them since (compare-and-swap).
  */
+import type { RecordStyle } from "./config.js";
 import { ProviderError, type RRset, type RRsetChange, type RRsetKey, type ValueRecord } from "../types.js";
 import type { Change, ResourceRecordSet } from "./route53-api.js";
 import { fromRecordValue, fromRoute53Name, setIdentifierFor, toRecordValue, toRoute53Name } from "./wire-format.js";
 
-export type RecordStyle = "simple" | "multivalue";
+export type { RecordStyle } from "./config.js";
 
 /** RRset.native of this provider: the record sets exactly as ListResourceRecordSets gave them. */
 export interface Route53Native {

@@ -19,7 +19,7 @@ import {
   type RRsetKey,
 } from "../types.js";
 import { ROUTE53_LIMITS, splitIntoBatches, type BatchLimits, type ChangeUnit } from "./batches.js";
-import type { Route53Config } from "./config.js";
+import { recordStyleOf, type Route53Config } from "./config.js";
 import { conflictingRecord, isAbort, toProviderError } from "./errors.js";
 import { toLogicalRRset, toRoute53Changes, type RecordStyle } from "./record-sets.js";
 import type { ListResourceRecordSetsRequest } from "@aws-sdk/client-route-53";
@@ -162,7 +162,7 @@ export class Route53Provider implements Provider {
   }
 
   #styleOfPool(pool: string): RecordStyle {
-    return this.#ctx.pools.find((p) => p.name === pool)?.recordStyle ?? "simple";
+    return recordStyleOf(this.#ctx.pools.find((p) => p.name === pool));
   }
 
   #styleOfKey(key: RRsetKey): RecordStyle {

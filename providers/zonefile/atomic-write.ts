@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { ProviderError } from "../types.js";
 import type { Stats } from "node:fs";
 
@@ -69,16 +69,6 @@ async function syncDir(dir: string): Promise<void> {
     // Some platforms and file systems cannot fsync a directory; the rename is still atomic.
   } finally {
     await fh?.close();
-  }
-}
-
-/** Stat that says undefined for a missing file. */
-export async function statOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await stat(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
   }
 }
 

@@ -4,10 +4,11 @@
  */
 import { resolve } from "node:path";
 import { isInZone, normalizeName } from "../../src/util/names.js";
+import { parseBlock } from "../factory.js";
 import { ProviderConfigError } from "../types.js";
 import type { ProviderContext } from "../types.js";
 import { zonefileConfigSchema } from "./config.js";
-import type { ZonefileConfigInput } from "./config.js";
+import type { ZonefileConfig, ZonefileConfigInput } from "./config.js";
 import { ZonefileProvider } from "./zonefile-provider.js";
 import type { ZonefileDeps } from "./zonefile-provider.js";
 
@@ -26,23 +27,21 @@ export { parseTtl } from "./ttl.js";
 export { encodeTxt, decodeTxt } from "./txt-codec.js";
 export { ZoneSyntaxError } from "./zone-syntax-error.js";
 
-/**
- * Checks the config and the file (it must exist and parse, and every pool of this provider must
- * be inside its zone), then returns the provider.
- */
+/** A block handed over directly: validated with the factory's schema, then opened. */
 export async function create(
   config: ZonefileConfigInput,
   ctx: ProviderContext,
   deps: ZonefileDeps = {},
 ): Promise<ZonefileProvider> {
-  const parsed = zonefileConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new ProviderConfigError(
-      `providers.${ctx.name}${first?.path.length ? `.${first.path.join(".")}` : ""}: ${first?.message ?? "invalid"}`,
-    );
-  }
-  const provider = new ZonefileProvider({ ...parsed.data, path: resolve(parsed.data.path) }, ctx, deps);
+  return openZonefile(parseBlock(zonefileConfigSchema, config, ctx.name), ctx, deps);
+}
+
+/**
+ * Checks the file (it must exist and parse, and every pool of this provider must be inside its
+ * zone), then returns the provider.
+ */
+export async function openZonefile(config: ZonefileConfig, ctx: ProviderContext, deps: ZonefileDeps = {}): Promise<ZonefileProvider> {
+  const provider = new ZonefileProvider({ ...config, path: resolve(config.path) }, ctx, deps);
   const { zone } = await provider.load();
   for (const pool of ctx.pools) {
     if (!isInZone(normalizeName(pool.name), zone.apex)) {

@@ -14,6 +14,7 @@ import type { MemberSpec, PoolSpec, SafetySpec } from "../model.js";
 import { DEFAULT_SAFETY } from "../plan/rules/index.js";
 import { canonicalIp, ipFamily } from "../util/ip.js";
 import { invalidNameReason, normalizeName } from "../util/names.js";
+import { loadProviderBlock, poolOptionProblems, poolOptionValues } from "../../providers/registry.js";
 import { checkIpTakeover, checkIpTakeoverAcrossPools, resolveIpTakeoverBlocks } from "./ip-takeover.js";
 import { BUILTIN_CHECK_NAMES, checkProviderBlock, configSchema, TTL_MAX, TTL_MIN, type IpTakeoverAdapterConfig, type ProviderConfig, type RawConfig } from "./schema.js";
 
@@ -113,11 +114,9 @@ export function parseConfig(text: string, options: LoadOptions & { source?: stri
     throw new ConfigError([...problems, ...structural, ...fresh], source);
   }
   const config = resolveConfig(parsed.data, problems, readFile, env, source);
-  // File paths in provider blocks are relative to the config file's folder.
-  for (const block of Object.values(config.providers)) {
-    if (block.type === "zonefile") block.path = resolve(baseDir, block.path);
-    if (block.type === "rfc2136" && block.secretFile !== undefined) block.secretFile = resolve(baseDir, block.secretFile);
-  }
+  // Each provider's factory resolves its block against the config file (relative paths).
+  const providers = config.providers as Record<string, ProviderConfig>;
+  for (const [name, block] of Object.entries(providers)) providers[name] = loadProviderBlock(block, { baseDir });
   if (problems.length > 0) throw new ConfigError(problems, source);
   return config;
 }
@@ -406,8 +405,9 @@ function resolveConfig(
     p.checks.forEach((c, j) => {
       if (!checks[c]) problems.push(`${where}.checks[${j}]: ${JSON.stringify(c)} is neither a built-in check nor defined under checks`);
     });
-    if (p.recordStyle === "multivalue" && provider && provider.type !== "route53") {
-      problems.push(`${where}.recordStyle: multivalue is a Route 53 record style; provider ${p.provider} is ${provider.type}`);
+    if (provider) {
+      // Pool keys a provider declares (Route 53's recordStyle) that do not fit this pool's provider.
+      for (const { key, message } of poolOptionProblems(p, { name: p.provider, type: String(provider.type) })) problems.push(`${where}.${key}: ${message}`);
     }
 
     const members: MemberSpec[] = [];
@@ -464,7 +464,7 @@ function resolveConfig(
       fall: p.fall ?? raw.defaults.fall,
       confirmIntervalMs: p.confirmIntervalMs ?? raw.defaults.confirmIntervalMs,
       safety,
-      recordStyle: p.recordStyle ?? "simple",
+      ...poolOptionValues(p),
       ...(p.schedule !== undefined ? { schedule: p.schedule } : {}),
     });
     if (p.schedule !== undefined && !validateCron(p.schedule)) {

@@ -6,17 +6,12 @@
  */
 import { z } from "zod";
 import { GLOBAL_RULE_CONFIG_SHAPE, SAFETY_CONFIG_SHAPE } from "../plan/rules/index.js";
-import type { BlockCheckContext, BlockProblem } from "../../providers/block-check.js";
-import { checkCloudflareBlock, cloudflareConfigSchema } from "../../providers/cloudflare/config.js";
-import { memoryConfigSchema } from "../../providers/memory/config.js";
-import { rfc2136ConfigSchema } from "../../providers/rfc2136/config.js";
-import { checkRoute53Block, route53ConfigSchema } from "../../providers/route53/config.js";
-import { checkZonefileBlock, zonefileConfigSchema } from "../../providers/zonefile/config.js";
+import { poolOptionShape, providerSchema, type ProviderConfig } from "../../providers/registry.js";
 import { elasticIpConfigSchema } from "../../providers/ip/elastic-ip/config.js";
 import { execIpConfigSchema } from "../../providers/ip/exec/config.js";
+import { TTL_MAX, TTL_MIN } from "./ttl-window.js";
 
-export const TTL_MIN = 300;
-export const TTL_MAX = 900;
+export { TTL_MAX, TTL_MIN } from "./ttl-window.js";
 export const BUILTIN_CHECK_NAMES = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s"] as const;
 
 // The safety rules' keys, schemas and defaults come from the rule registry (src/plan/rules/).
@@ -90,10 +85,8 @@ const poolSchema = z.strictObject({
     .min(0)
     .optional()
     .describe("One-shot mode: pause between confirmation probes. Default: defaults.confirmIntervalMs."),
-  recordStyle: z
-    .enum(["simple", "multivalue"])
-    .optional()
-    .describe("Route 53 only: simple (one RRset, every address) or multivalue (one record set per member). Default simple."),
+  // Pool-level keys of the providers (Route 53's recordStyle), declared by their factories.
+  ...poolOptionShape,
   safety: safetySchema.optional(),
   schedule: z
     .string()
@@ -168,27 +161,8 @@ const alertsSchema = z.strictObject({
 
 export const ipTakeoverAdapterSchema = z.discriminatedUnion("type", [execIpConfigSchema, elasticIpConfigSchema]);
 
-export const providerSchema = z.discriminatedUnion("type", [
-  zonefileConfigSchema,
-  route53ConfigSchema,
-  cloudflareConfigSchema,
-  memoryConfigSchema,
-  rfc2136ConfigSchema,
-]);
-
-/** A provider block's rules beyond its schema (providers/block-check.ts), run by the loader. */
-export function checkProviderBlock(block: z.output<typeof providerSchema>, ctx: BlockCheckContext): BlockProblem[] {
-  switch (block.type) {
-    case "zonefile":
-      return checkZonefileBlock(block, ctx);
-    case "route53":
-      return checkRoute53Block(block, ctx);
-    case "cloudflare":
-      return checkCloudflareBlock(block, ctx);
-    default:
-      return [];
-  }
-}
+/** Provider blocks: each provider's factory holds its schema, checks and loader (providers/registry.ts). */
+export { checkProviderBlock, providerSchema } from "../../providers/registry.js";
 
 export const configSchema = z
   .strictObject({
@@ -271,7 +245,7 @@ export const configSchema = z
   .describe("mailpool configuration");
 
 export type RawConfig = z.output<typeof configSchema>;
-export type ProviderConfig = z.output<typeof providerSchema>;
+export type { ProviderConfig };
 export type IpTakeoverAdapterConfig = z.output<typeof ipTakeoverAdapterSchema>;
 
 /** The JSON Schema of the config file (what `mailpool schema` prints). */

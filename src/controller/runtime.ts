@@ -5,6 +5,7 @@
 import { createIpAdapter } from "../../providers/ip/index.js";
 import type { IpAdapter } from "../../providers/ip/types.js";
 import { createProvider } from "../../providers/index.js";
+import { providerPoolOf } from "../../providers/registry.js";
 import type { MinimalLogger, Provider } from "../../providers/types.js";
 import type { Config } from "../config/load.js";
 import type { ProbeFn } from "../health/probe-round.js";
@@ -42,7 +43,7 @@ export function createRuntime(config: Config, logger: MinimalLogger, options: Ru
       p = createProvider(block, {
         name,
         controllerId: config.controllerId,
-        pools: config.pools.filter((x) => x.provider === name).map((x) => ({ name: x.name, recordStyle: x.recordStyle })),
+        pools: config.pools.filter((x) => x.provider === name).map((x) => providerPoolOf(x, block.type)),
         env: options.env ?? process.env,
         logger,
       }).then(wrap);
