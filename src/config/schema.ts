@@ -14,10 +14,12 @@ import { checkRoute53Block, route53ConfigSchema } from "../../providers/route53/
 import { checkZonefileBlock, zonefileConfigSchema } from "../../providers/zonefile/config.js";
 import { elasticIpConfigSchema } from "../../providers/ip/elastic-ip/config.js";
 import { execIpConfigSchema } from "../../providers/ip/exec/config.js";
+import { BUILTIN_CHECK_NAMES } from "../probes/protocols.js";
 
 export const TTL_MIN = 300;
 export const TTL_MAX = 900;
-export const BUILTIN_CHECK_NAMES = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s"] as const;
+/** The built-in check names, from the one list of probe protocols (src/probes/protocols.ts). */
+export { BUILTIN_CHECK_NAMES };
 
 const cronProblem = (text: string): string | undefined => {
   try {

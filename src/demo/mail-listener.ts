@@ -6,8 +6,10 @@
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createSecureContext, createServer as createTlsServer, TLSSocket, type SecureContext } from "node:tls";
+import type { Protocol } from "../probes/protocols.js";
 
-export type MailProtocol = "smtp" | "imap" | "pop3";
+/** Every probe protocol (src/probes/protocols.ts): adding one there asks for its dialect here. */
+export type MailProtocol = Protocol;
 
 export interface Behaviour {
   /** Replaces the banner; "\n" separates lines, e.g. "421 4.3.2 shutting down" or "220-a\n220 b". */
