@@ -24,6 +24,11 @@ export interface StepSource {
   readonly send?: string;
   /** With send: fail with "<name> not advertised" unless the last capability list has it. */
   readonly requires?: string;
+  /**
+   * With send: this line ends the session (QUIT, LOGOUT). A failure from here on is a warning
+   * ("QUIT failed: …"), not a failed probe, as with the dialects in code.
+   */
+  readonly quit?: boolean;
   /** The TLS handshake, now; runs only when the check's tls is starttls. */
   readonly starttls?: boolean;
   /** Run this step only when the check's tls mode is this one. */
@@ -56,6 +61,8 @@ type Step =
 interface StepPhase {
   readonly name: string;
   readonly steps: readonly Step[];
+  /** Set from the quit step on: its command, for the warning when the phase fails. */
+  readonly farewell: string | undefined;
 }
 
 /** A dialogue ready to run: its phases for each TLS mode, patterns compiled, lines filled in. */
@@ -88,7 +95,7 @@ export function compileDialogue(name: string, source: DialogueSource, fill: { re
       return undefined;
     }
   };
-  const written: { readonly step: Step; readonly when: TlsMode | undefined; readonly phase: string | undefined }[] = [];
+  const written: { readonly step: Step; readonly when: TlsMode | undefined; readonly phase: string | undefined; readonly quit?: boolean }[] = [];
   source.steps.forEach((s, i) => {
     const where = `steps[${i}]`;
     const kinds = (["expect", "send", "starttls"] as const).filter((k) => s[k] !== undefined);
@@ -99,7 +106,8 @@ export function compileDialogue(name: string, source: DialogueSource, fill: { re
     const kind = kinds[0]!;
     const misplaced: string[] = (["continued", "capabilities", "refused"] as const).filter((k) => kind !== "expect" && s[k] !== undefined);
     if (kind !== "send" && s.requires !== undefined) misplaced.push("requires");
-    for (const k of misplaced) problems.push(`${where}.${k}: belongs to ${k === "requires" ? "a send" : "an expect"} step`);
+    if (kind !== "send" && s.quit !== undefined) misplaced.push("quit");
+    for (const k of misplaced) problems.push(`${where}.${k}: belongs to ${k === "requires" || k === "quit" ? "a send" : "an expect"} step`);
     if (kind === "starttls") {
       if (s.starttls !== true) problems.push(`${where}.starttls: must be true`);
       if (s.when !== undefined && s.when !== "starttls") problems.push(`${where}.when: a starttls step runs only with tls: starttls`);
@@ -112,7 +120,7 @@ export function compileDialogue(name: string, source: DialogueSource, fill: { re
       }
       const line = text.replace(PLACEHOLDER, () => fill.ehloName);
       const command = (text.split(" ")[0] ?? "").toLowerCase();
-      written.push({ step: { kind, line, requires: s.requires?.toUpperCase() }, when: s.when, phase: s.phase ?? (command || "send") });
+      written.push({ step: { kind, line, requires: s.requires?.toUpperCase() }, when: s.when, phase: s.phase ?? (command || "send"), quit: s.quit === true });
     } else {
       const expect = pattern(s.expect, `${where}.expect`);
       const continued = pattern(s.continued, `${where}.continued`);
@@ -124,13 +132,17 @@ export function compileDialogue(name: string, source: DialogueSource, fill: { re
   if (problems.length > 0) throw new DialogueError(problems);
 
   const phasesFor = (mode: TlsMode): StepPhase[] => {
-    const phases: { name: string; steps: Step[] }[] = [];
+    const phases: { name: string; steps: Step[]; farewell: string | undefined }[] = [];
     let lastSent: string | undefined;
     let first = true;
-    for (const { step, when, phase } of written) {
+    let farewell: string | undefined;
+    for (const { step, when, phase, quit } of written) {
       if (when !== undefined && when !== mode) continue;
+      if (quit && step.kind === "send") farewell ??= (step.line.split(" ")[0] ?? "").toUpperCase();
       const current = phases.at(-1);
-      if (phase !== undefined || current === undefined) phases.push({ name: phase ?? "greeting", steps: [] });
+      if (phase !== undefined || current === undefined || current.farewell !== farewell) {
+        phases.push({ name: phase ?? "greeting", steps: [], farewell });
+      }
       const into = phases.at(-1)!;
       if (step.kind === "expect") {
         const what = first ? "banner" : lastSent !== undefined ? `${lastSent} reply` : `${into.name} reply`;
@@ -208,7 +220,15 @@ export const probeDialogue: Prober = async (target, check, signal, deps = {}) =>
     const dialogue = check.dialogue ?? fail(`check ${check.name} names no dialogue`);
     await d.phase("connect", () => d.connect());
     if (check.tls === "implicit") await d.phase("tls", () => d.startTls());
-    for (const phase of dialogue.phases[check.tls]) await d.phase(phase.name, () => run(d, phase.steps));
+    for (const phase of dialogue.phases[check.tls]) {
+      try {
+        await d.phase(phase.name, () => run(d, phase.steps));
+      } catch (error) {
+        if (phase.farewell === undefined || signal.aborted) throw error;
+        d.warnings.push(`${phase.farewell} failed: ${reasonOf(error)}`);
+        break;
+      }
+    }
     return d.observe(true, "ok");
   } catch (error) {
     return d.observe(false, reasonOf(error));
