@@ -349,7 +349,11 @@ function resolveConfig(
       continue;
     }
     const b = c.dialogue !== undefined ? dialogueCheckBase(c, where, dialogues, problems) : BUILTIN_CHECKS[base]!;
-    if (b === undefined) continue;
+    if (b === undefined) {
+      // Reported already; a stand-in keeps the pools that name it from being reported again.
+      checks[name] = { name, ...BUILTIN_CHECKS[BUILTIN_CHECK_NAMES[0]]! } as CheckSpec;
+      continue;
+    }
     let ca: string | undefined;
     if (c.tlsRules?.caFile !== undefined) {
       try {
