@@ -8,7 +8,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseConfig, type Config } from "../config/load.js";
+import { parseConfig } from "../config/load.js";
 import { runCycle, type CycleReport } from "../controller/cycle.js";
 import { createRuntime } from "../controller/runtime.js";
 import { HysteresisJudge } from "../health/hysteresis.js";
@@ -183,5 +183,3 @@ ${p.hosts
 ).join("\n")}
 `;
 }
-
-export type { Config };

@@ -40,9 +40,6 @@ export type BuiltinCheckName = { [P in Protocol]: keyof (typeof PROTOCOLS)[P]["c
 
 const entries = Object.entries(PROTOCOLS) as [Protocol, ProtocolEntry][];
 
-/** Every protocol with a dialect in code, in list order. */
-export const PROTOCOL_NAMES = entries.map(([name]) => name);
-
 /** Built-in check names in list order; also the URL schemes of `mailpool probe`. */
 export const BUILTIN_CHECK_NAMES = entries.flatMap(([, p]) => Object.keys(p.checks)) as [BuiltinCheckName, ...BuiltinCheckName[]];
 
