@@ -17,6 +17,8 @@ packages=(
   dovecot-core     # dovecot (pulled in by the two below; listed for clarity)
   dovecot-imapd
   dovecot-pop3d
+  dovecot-lmtpd        # LMTP and ManageSieve: the built-in dialogues' integration test
+  dovecot-managesieved
   bind9            # named, tsig-keygen
   bind9-utils      # rndc, rndc-confgen, named-checkzone (a dependency of bind9; listed for clarity)
   bind9-dnsutils   # dig, nsupdate, delv

@@ -13,6 +13,7 @@ import { runDemo } from "../demo/demo.js";
 import { runLintCommand } from "../lint/lint-command.js";
 import { createLogger as newLogger } from "../log.js";
 import { hasChanges, refusedAdoptions, renderJson, renderText } from "../plan/render.js";
+import { PROBE_SCHEMES_TEXT } from "../probes/protocols.js";
 import { onInterrupt, SIGNAL_EXIT } from "./interrupt.js";
 import { logWarningsTo } from "./process-warnings.js";
 import { runProbeCommand } from "./probe-command.js";
@@ -289,7 +290,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   program
     .command("probe")
-    .description("handshake with a host (smtp://, submission://, smtps://, imap://, imaps://, pop3://, pop3s://) or every member of a configured pool")
+    .description(`handshake with a host (${PROBE_SCHEMES_TEXT}) or every member of a configured pool`)
     .argument("<target>", "URL such as smtp://mx1.example.net:25, or a pool name from the config")
     .option("--starttls", "upgrade with STARTTLS/STLS (must be advertised)")
     .option("--implicit-tls", "TLS from the first byte")

@@ -16,6 +16,7 @@ import { canonicalIp, ipFamily } from "../util/ip.js";
 import { invalidNameReason, normalizeName } from "../util/names.js";
 import { loadProviderBlock, poolOptionProblems, poolOptionValues } from "../../providers/registry.js";
 import { checkIpTakeover, checkIpTakeoverAcrossPools, resolveIpTakeoverBlocks } from "./ip-takeover.js";
+import { dialogueCheckBase, dialogueStandIns, resolveDialogues, withDialogue } from "./dialogues.js";
 import { BUILTIN_CHECK_NAMES, checkProviderBlock, configSchema, TTL_MAX, TTL_MIN, type IpTakeoverAdapterConfig, type ProviderConfig, type RawConfig } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -277,7 +278,7 @@ function salvage(data: unknown, issues: readonly z.core.$ZodIssue[]): RawConfig 
         });
       }
       out.pools = pools;
-    } else if (key === "providers" || key === "checks") {
+    } else if (key === "providers" || key === "checks" || key === "dialogues") {
       const entries: Record<string, unknown> = {};
       for (const [name, block] of Object.entries(isObject(value) ? value : {})) {
         const one = shape[key].safeParse({ [name]: block });
@@ -285,6 +286,10 @@ function salvage(data: unknown, issues: readonly z.core.$ZodIssue[]): RawConfig 
         else if (key === "providers") {
           const standIn = { type: isObject(block) ? block.type : undefined };
           standIns.add(standIn);
+          entries[name] = standIn;
+        } else if (key === "dialogues") {
+          const standIn = { steps: [] };
+          dialogueStandIns.add(standIn);
           entries[name] = standIn;
         }
         else entries[name] = { module: BUILTIN_CHECK_NAMES[0] };
@@ -336,14 +341,20 @@ function resolveConfig(
 
   const checks: Record<string, CheckSpec> = {};
   for (const name of BUILTIN_CHECK_NAMES) checks[name] = { name, ...BUILTIN_CHECKS[name]! } as CheckSpec;
+  const dialogues = resolveDialogues(raw.dialogues, problems);
   for (const [name, c] of Object.entries(raw.checks)) {
     const where = `checks.${name}`;
-    const base = c.module ?? ((BUILTIN_CHECK_NAMES as readonly string[]).includes(name) ? name : undefined);
+    const base = c.dialogue ?? c.module ?? ((BUILTIN_CHECK_NAMES as readonly string[]).includes(name) ? name : undefined);
     if (base === undefined) {
       problems.push(`${where}.module: is required for a check whose name is not a built-in (${BUILTIN_CHECK_NAMES.join(", ")})`);
       continue;
     }
-    const b = BUILTIN_CHECKS[base]!;
+    const b = c.dialogue !== undefined ? dialogueCheckBase(c, where, dialogues, problems) : BUILTIN_CHECKS[base]!;
+    if (b === undefined) {
+      // Reported already; a stand-in keeps the pools that name it from being reported again.
+      checks[name] = { name, ...BUILTIN_CHECKS[BUILTIN_CHECK_NAMES[0]]! } as CheckSpec;
+      continue;
+    }
     let ca: string | undefined;
     if (c.tlsRules?.caFile !== undefined) {
       try {
@@ -354,9 +365,9 @@ function resolveConfig(
       }
     }
     const { caFile: _caFile, ...tlsRest } = c.tlsRules ?? {};
-    const spec: CheckSpec = {
+    let spec: CheckSpec = {
       ...b,
-      ...stripUndefined({ ...c, module: undefined, tlsRules: undefined }),
+      ...stripUndefined({ ...c, module: undefined, dialogue: undefined, tlsRules: undefined }),
       name,
       tlsRules: { ...b.tlsRules, ...stripUndefined(tlsRest), ...(ca !== undefined ? { ca } : {}) },
     } as CheckSpec;
@@ -364,8 +375,9 @@ function resolveConfig(
       problems.push(`${where}.tlsRules: certExpiryFailDays ${spec.tlsRules.certExpiryFailDays} is more than certExpiryWarnDays ${spec.tlsRules.certExpiryWarnDays}`);
     }
     if (spec.rcptTo !== undefined && spec.protocol !== "smtp") {
-      problems.push(`${where}.rcptTo: is for SMTP checks; ${base} speaks ${spec.protocol}`);
+      problems.push(`${where}.rcptTo: is for SMTP checks; ${c.dialogue !== undefined ? `this one speaks the dialogue ${base}` : `${base} speaks ${spec.protocol}`}`);
     }
+    if (c.dialogue !== undefined) spec = withDialogue(spec, c.dialogue, where, dialogues, problems);
     if (spec.expectGreeting !== undefined) {
       try {
         new RegExp(spec.expectGreeting);

@@ -10,9 +10,12 @@ import { poolOptionShape, providerSchema, type ProviderConfig } from "../../prov
 import { elasticIpConfigSchema } from "../../providers/ip/elastic-ip/config.js";
 import { execIpConfigSchema } from "../../providers/ip/exec/config.js";
 import { TTL_MAX, TTL_MIN } from "./ttl-window.js";
+import { BUILTIN_CHECK_NAMES } from "../probes/protocols.js";
+import { dialoguesSchema } from "./dialogues.js";
 
 export { TTL_MAX, TTL_MIN } from "./ttl-window.js";
-export const BUILTIN_CHECK_NAMES = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s"] as const;
+/** The built-in check names, from the one list of probe protocols (src/probes/protocols.ts). */
+export { BUILTIN_CHECK_NAMES };
 
 // The safety rules' keys, schemas and defaults come from the rule registry (src/plan/rules/).
 const safetySchema = z
@@ -35,6 +38,10 @@ const checkSchema = z
     module: z
       .enum(BUILTIN_CHECK_NAMES)
       .describe("The built-in check this one starts from (protocol, port, TLS mode). Default: the check's own name, when that is a built-in name."),
+    dialogue: z
+      .string()
+      .min(1)
+      .describe("Instead of module: the line protocol this check speaks, as data: a built-in dialogue (lmtp, managesieve) or a key of `dialogues`. Port and TLS mode default to the dialogue's."),
     port: z.number().int().min(1).max(65535).describe("TCP port."),
     tls: z.enum(["none", "starttls", "implicit"]).describe("none, starttls (upgrade after the greeting; must be advertised) or implicit (TLS from the first byte)."),
     connectTimeoutMs: z.number().int().min(1).describe("TCP connect timeout. Default 3000."),
@@ -240,6 +247,7 @@ export const configSchema = z
       .default({})
       .describe("IP takeover adapters by name (exec hook, AWS Elastic IP); members refer to them with ipTakeover.via."),
     checks: z.record(z.string(), checkSchema).default({}).describe("Named checks (handshake modules) built on the built-in ones."),
+    dialogues: dialoguesSchema,
     pools: z.array(poolSchema).min(1).describe("The round-robin names to keep true."),
   })
   .describe("mailpool configuration");

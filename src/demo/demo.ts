@@ -8,14 +8,14 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseConfig, type Config } from "../config/load.js";
+import { parseConfig } from "../config/load.js";
 import { runCycle, type CycleReport } from "../controller/cycle.js";
 import { createRuntime } from "../controller/runtime.js";
 import { HysteresisJudge } from "../health/hysteresis.js";
 import { createLogger } from "../log.js";
 import { renderText } from "../plan/render.js";
 import { sleep } from "../util/rate-limiter.js";
-import { startListenersOnOnePort, type MailListener } from "./mail-listener.js";
+import { startListenersOnOnePort, type MailListener, type MailProtocol } from "./mail-listener.js";
 
 export interface DemoOptions {
   readonly out: NodeJS.WritableStream;
@@ -30,7 +30,7 @@ const ZONE = "demo.example";
 
 interface DemoPool {
   readonly name: string;
-  readonly protocol: "smtp" | "imap" | "pop3";
+  readonly protocol: MailProtocol;
   readonly hosts: readonly string[];
   /** member → standby that takes its place while it is down */
   readonly standbys?: Readonly<Record<string, string>>;
@@ -166,8 +166,7 @@ providers:
     type: zonefile
     path: ${JSON.stringify(zonePath)}
 checks:
-${(["smtp", "imap", "pop3"] as const)
-  .map((p) => `  demo-${p}: { module: ${p}, port: ${ports[p]}, connectTimeoutMs: 1000, timeoutMs: 2000 }`)
+${POOLS.map(({ protocol: p }) => `  demo-${p}: { module: ${p}, port: ${ports[p]}, connectTimeoutMs: 1000, timeoutMs: 2000 }`)
   .join("\n")}
 pools:
 ${POOLS.map(
@@ -184,5 +183,3 @@ ${p.hosts
 ).join("\n")}
 `;
 }
-
-export type { Config };

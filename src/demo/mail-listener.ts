@@ -1,13 +1,15 @@
 /**
- * A small SMTP/IMAP/POP3 server for loopback: protocol-correct by default, and misbehaving on
+ * A small SMTP/IMAP/POP3 (and LMTP/ManageSieve) server for loopback: protocol-correct by default, and misbehaving on
  * request (bad banner, silence, refused STARTTLS, floods …) so tests and `mailpool demo` can show
  * every way a member fails a probe. It speaks just enough of each protocol for a handshake.
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createSecureContext, createServer as createTlsServer, TLSSocket, type SecureContext } from "node:tls";
+import type { BuiltinDialogueName, Protocol } from "../probes/protocols.js";
 
-export type MailProtocol = "smtp" | "imap" | "pop3";
+/** Every probe protocol and built-in dialogue (src/probes/protocols.ts): adding one there asks for its dialect here. */
+export type MailProtocol = Protocol | BuiltinDialogueName;
 
 export interface Behaviour {
   /** Replaces the banner; "\n" separates lines, e.g. "421 4.3.2 shutting down" or "220-a\n220 b". */
@@ -91,10 +93,22 @@ interface Conn {
 }
 
 interface Dialect {
-  banner(hostname: string): string;
+  banner(hostname: string, c: Conn): string;
   floodLine: string;
   respond(line: string, c: Conn): void;
+  /** Written once a STARTTLS upgrade is done, unasked (ManageSieve's capability list). */
+  afterTls?(c: Conn): void;
 }
+
+/** ManageSieve's capability list (RFC 5804 §1.7), then its OK. */
+const sieveCapabilities = (c: Conn, ok: string): string[] => [
+  '"IMPLEMENTATION" "mailpool demo"',
+  '"SIEVE" "fileinto vacation"',
+  ...(c.secure ? ['"SASL" "PLAIN"'] : ['"SASL" ""']),
+  ...(c.offersTls ? ['"STARTTLS"'] : []),
+  '"VERSION" "1.0"',
+  ok,
+];
 
 const DIALECTS: Record<MailProtocol, Dialect> = {
   smtp: {
@@ -169,6 +183,43 @@ const DIALECTS: Record<MailProtocol, Dialect> = {
       }
     },
   },
+  lmtp: {
+    banner: (h) => `220 ${h} LMTP mailpool demo`,
+    floodLine: "220-flood",
+    respond(line, c) {
+      switch (line.split(" ")[0]?.toUpperCase()) {
+        case "LHLO":
+          return c.write(`250-${c.hostname}`, "250-PIPELINING", "250-ENHANCEDSTATUSCODES", ...(c.offersTls ? ["250-STARTTLS"] : []), "250 8BITMIME");
+        case "STARTTLS":
+          return c.startTls("220 2.0.0 Ready to start TLS", "454 4.7.0 TLS not available");
+        case "NOOP":
+          return c.write("250 2.0.0 OK");
+        case "QUIT":
+          return c.quit("221 2.0.0 Bye");
+        default:
+          return c.write("500 5.5.1 command not recognized (LMTP: LHLO, not EHLO/HELO)");
+      }
+    },
+  },
+  managesieve: {
+    banner: (h, c) => sieveCapabilities(c, `OK "${h} ManageSieve mailpool demo ready"`).join("\n"),
+    floodLine: '"FLOOD"',
+    respond(line, c) {
+      switch (line.split(" ")[0]?.toUpperCase()) {
+        case "CAPABILITY":
+          return c.write(...sieveCapabilities(c, 'OK "Capability completed."'));
+        case "STARTTLS":
+          return c.startTls('OK "Begin TLS negotiation now."', 'NO "TLS not available"');
+        case "NOOP":
+          return c.write('OK "NOOP completed."');
+        case "LOGOUT":
+          return c.quit('OK "Logout completed."');
+        default:
+          return c.write('NO "unknown command"');
+      }
+    },
+    afterTls: (c) => c.write(...sieveCapabilities(c, 'OK "TLS negotiation successful."')),
+  },
 };
 
 /** Writes `chunk` until the peer goes away, at the pace the peer reads. */
@@ -241,7 +292,10 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
         buffer = "";
         const upgraded = new TLSSocket(io, { isServer: true, secureContext: context });
         upgraded.on("error", () => upgraded.destroy());
-        upgraded.once("secure", () => serverNames.push(upgraded.servername || ""));
+        upgraded.once("secure", () => {
+          serverNames.push(upgraded.servername || "");
+          dialect.afterTls?.(conn);
+        });
         upgraded.on("data", onData);
         io = upgraded;
         secure = true;
@@ -272,7 +326,7 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
     }
     io.on("data", onData);
     const timer = setTimeout(() => {
-      write(...(b.greeting ?? dialect.banner(hostname)).split("\n"));
+      write(...(b.greeting ?? dialect.banner(hostname, conn)).split("\n"));
       if (b.closeAfterGreeting) io.end();
     }, b.greetingDelayMs);
     socket.once("close", () => clearTimeout(timer));

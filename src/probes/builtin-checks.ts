@@ -1,3 +1,4 @@
+import { BUILTIN_CHECK_MODES } from "./protocols.js";
 import type { CheckSpec, Protocol, TlsMode, TlsRules } from "./types.js";
 
 export const DEFAULT_TLS_RULES: TlsRules = Object.freeze({
@@ -7,29 +8,23 @@ export const DEFAULT_TLS_RULES: TlsRules = Object.freeze({
   certExpiryFailDays: 0,
 });
 
-const builtin = (protocol: Protocol, port: number, tls: TlsMode): Omit<CheckSpec, "name"> =>
-  Object.freeze({
-    protocol,
-    port,
-    tls,
-    connectTimeoutMs: 3000,
-    timeoutMs: 10_000,
-    ehloName: "mailpool.invalid",
-    tlsRules: DEFAULT_TLS_RULES,
-    maxLineBytes: 4096,
-    maxTotalBytes: 65_536,
-  });
-
-/** The built-in check modules, by name (like blackbox_exporter's modules). */
-export const BUILTIN_CHECKS: Readonly<Record<string, Omit<CheckSpec, "name">>> = Object.freeze({
-  smtp: builtin("smtp", 25, "none"),
-  submission: builtin("smtp", 587, "starttls"),
-  smtps: builtin("smtp", 465, "implicit"),
-  imap: builtin("imap", 143, "none"),
-  imaps: builtin("imap", 993, "implicit"),
-  pop3: builtin("pop3", 110, "none"),
-  pop3s: builtin("pop3", 995, "implicit"),
+/** The defaults every check starts from: what a built-in check or a dialogue does not set. */
+export const CHECK_DEFAULTS = Object.freeze({
+  connectTimeoutMs: 3000,
+  timeoutMs: 10_000,
+  ehloName: "mailpool.invalid",
+  tlsRules: DEFAULT_TLS_RULES,
+  maxLineBytes: 4096,
+  maxTotalBytes: 65_536,
 });
+
+const builtin = (protocol: Protocol, port: number, tls: TlsMode): Omit<CheckSpec, "name"> =>
+  Object.freeze({ protocol, port, tls, ...CHECK_DEFAULTS });
+
+/** The built-in check modules, by name (like blackbox_exporter's modules), from protocols.ts. */
+export const BUILTIN_CHECKS: Readonly<Record<string, Omit<CheckSpec, "name">>> = Object.freeze(
+  Object.fromEntries(BUILTIN_CHECK_MODES.map(({ name, protocol, port, tls }) => [name, builtin(protocol, port, tls)])),
+);
 
 /** Port of each built-in check, by name. */
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = Object.freeze(

@@ -226,7 +226,7 @@ export interface Dialect {
   quit(d: Dialogue): Promise<void>;
 }
 
-const reasonOf = (error: unknown): string =>
+export const reasonOf = (error: unknown): string =>
   error instanceof ProbeFailure ? error.reason : `internal error: ${error instanceof Error ? error.message : String(error)}`;
 
 /** An observation for a probe that never started (aborted while queued, say). */

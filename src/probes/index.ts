@@ -1,20 +1,20 @@
 import { abortedObservation } from "./dialogue.js";
-import { probeImap } from "./imap.js";
-import { probePop3 } from "./pop3.js";
+import { PROTOCOLS } from "./protocols.js";
+import { probeDialogue } from "./scripted.js";
 import { SignalFanOut } from "./signal-fan-out.js";
-import { probeSmtp } from "./smtp.js";
 import type { CheckSpec, Observation, Prober, ProbeTarget, Protocol } from "./types.js";
 
 export { BUILTIN_CHECKS, DEFAULT_PORTS, DEFAULT_TLS_RULES, builtinCheck } from "./builtin-checks.js";
 export { formatObservation } from "./format.js";
 export { parseProbeUrl, ProbeUrlError, type ProbeUrlOptions } from "./url.js";
 
-/** One prober per protocol; the check's tls mode picks plain, STARTTLS or implicit TLS. */
-export const probers: Readonly<Record<Protocol, Prober>> = Object.freeze({
-  smtp: probeSmtp,
-  imap: probeImap,
-  pop3: probePop3,
-});
+/**
+ * One prober per protocol (protocols.ts); the check's tls mode picks plain, STARTTLS or implicit
+ * TLS. Checks with protocol "dialogue" run their steps through probeDialogue.
+ */
+export const probers: Readonly<Record<Protocol, Prober>> = Object.freeze(
+  Object.fromEntries(Object.entries(PROTOCOLS).map(([name, p]) => [name, p.prober])) as Record<Protocol, Prober>,
+);
 
 export type ProbeRunner = (target: ProbeTarget, check: CheckSpec, signal: AbortSignal) => Promise<Observation>;
 
@@ -75,7 +75,8 @@ export function createProbeRunner(options: ProbeRunnerOptions): ProbeRunner {
     try {
       if (!(await acquire(own.signal))) return abortedObservation();
       try {
-        return await table[check.protocol](target, check, own.signal, { now });
+        const probe = check.protocol === "dialogue" ? probeDialogue : table[check.protocol];
+        return await probe(target, check, own.signal, { now });
       } finally {
         release();
       }

@@ -4,7 +4,10 @@
  * and a reason a person can act on.
  */
 
-export type Protocol = "smtp" | "imap" | "pop3";
+import type { Protocol } from "./protocols.js";
+import type { CompiledDialogue } from "./scripted.js";
+
+export type { Protocol } from "./protocols.js";
 export type TlsMode = "none" | "starttls" | "implicit";
 
 export interface TlsRules {
@@ -22,7 +25,10 @@ export interface TlsRules {
 /** A named, reusable handshake module (like a blackbox_exporter module). */
 export interface CheckSpec {
   readonly name: string;
-  readonly protocol: Protocol;
+  /** A dialect in code (protocols.ts), or "dialogue": the steps in `dialogue`. */
+  readonly protocol: Protocol | "dialogue";
+  /** With protocol "dialogue": the compiled steps (scripted.ts), from a built-in or config dialogue. */
+  readonly dialogue?: CompiledDialogue;
   readonly port: number;
   readonly tls: TlsMode;
   readonly connectTimeoutMs: number;

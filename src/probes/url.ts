@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { BUILTIN_CHECKS } from "./builtin-checks.js";
+import { BUILTIN_CHECK_NAMES } from "./protocols.js";
 import type { CheckSpec, ProbeTarget, TlsMode } from "./types.js";
 
 /** A probe URL or option a person typed is unusable; the message says what to type instead. */
@@ -26,7 +27,7 @@ export interface ProbeUrlOptions {
   readonly timeoutMs?: number;
 }
 
-const SCHEMES = Object.keys(BUILTIN_CHECKS);
+const SCHEMES: readonly string[] = BUILTIN_CHECK_NAMES;
 const LABEL = /^[a-z0-9_](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const isHostName = (name: string): boolean =>

@@ -19,11 +19,13 @@ export interface DovecotOptions {
   readonly certFile: string;
   readonly keyFile: string;
   readonly startTimeoutMs?: number;
+  /** Also LMTP and ManageSieve listeners (packages dovecot-lmtpd, dovecot-managesieved). */
+  readonly lineProtocols?: boolean;
 }
 
 export interface DovecotServer {
   readonly host: string;
-  readonly ports: { readonly imap: number; readonly imaps: number; readonly pop3: number; readonly pop3s: number };
+  readonly ports: { readonly imap: number; readonly imaps: number; readonly pop3: number; readonly pop3s: number; readonly lmtp?: number; readonly sieve?: number };
   readonly configFile: string;
   /** SIGTERM, then waits until its ports refuse connections. Idempotent. */
   stop(): Promise<void>;
@@ -41,6 +43,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
     return p;
   };
   const ports = { imap: await port(), imaps: await port(), pop3: await port(), pop3s: await port() };
+  const lines = options.lineProtocols ? { lmtp: await port(), sieve: await port() } : undefined;
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   for (const sub of ["base", "state", "mail"]) mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
@@ -56,7 +59,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
   writeFileSync(
     configFile,
     `# written by test/integration/helpers/dovecot-server.ts
-protocols = imap pop3
+protocols = imap pop3${lines ? " lmtp sieve" : ""}
 listen = ${host}
 base_dir = ${join(dir, "base")}
 state_dir = ${join(dir, "state")}
@@ -97,7 +100,21 @@ service pop3-login {
     ssl = yes
   }
 }
-`,
+${
+  lines
+    ? `service lmtp {
+  inet_listener lmtp {
+    port = ${lines.lmtp}
+  }
+}
+service managesieve-login {
+  inet_listener sieve {
+    port = ${lines.sieve}
+  }
+}
+`
+    : ""
+}`,
   );
 
   const proc: ServerProcess = spawnServer(`dovecot ${host}`, dovecot, ["-F", "-c", configFile]);
@@ -125,7 +142,7 @@ service pop3-login {
 
   return {
     host,
-    ports,
+    ports: { ...ports, ...lines },
     configFile,
     async stop() {
       if (proc.hasExited()) return;
