@@ -14,8 +14,8 @@ import { fleetAddress } from "./fleet.js";
 export { fleetAddress };
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** dist/src/cli/bin.js, next to this compiled file's folder. */
-export const MAILPOOL_BIN = join(here, "..", "src", "cli", "bin.js");
+/** dist/src/cli/bin.js next to this compiled folder; MAILPOOL_BIN picks another build (a baseline). */
+export const MAILPOOL_BIN = process.env.MAILPOOL_BIN ?? join(here, "..", "src", "cli", "bin.js");
 
 /** Every child this process started, killed on exit (also on an error). */
 const children = new Set<ChildProcess>();

@@ -205,16 +205,16 @@ async function checkSmtp(targets: readonly string[], port: number): Promise<Row>
 
 /** Counts members judged up/down in a plan JSON (best effort: counts "ok":true/false observations). */
 function planSummary(stdout: string): string {
-  const up = (stdout.match(/"ok":\s*true/g) ?? []).length;
-  const down = (stdout.match(/"ok":\s*false/g) ?? []).length;
-  return `plan JSON ${fmt(stdout.length / 1024)} KiB, ${up} ok / ${down} failed observations`;
+  const up = (stdout.match(/"health": "up"/g) ?? []).length;
+  const down = (stdout.match(/"health": "(down|unknown)"/g) ?? []).length;
+  return `plan JSON ${fmt(stdout.length / 1024)} KiB, ${up}  up / ${down} down or unknown`;
 }
 
 async function mailpoolPlan(label: string, dir: string, o: { pools: number; members: number; port: number; concurrency: number; startTls?: boolean }, extraNode: string[] = []): Promise<Row> {
   const config = writeBenchConfig({ dir, pools: o.pools, membersPerPool: o.members, port: o.port, concurrency: o.concurrency, startTls: o.startTls });
   const m = await measure([process.execPath, ...extraNode, MAILPOOL_BIN, "plan", "-c", config, "--output", "json"], { cwd: dir });
   const probes = o.pools * o.members;
-  const row = { tool: label, probes, ok: (m.stdout.match(/"ok":\s*true/g) ?? []).length, wallMs: m.wallMs, cpuMs: m.cpuMs, peakRssMb: m.peakRssMb, note: `exit ${m.code}; ${planSummary(m.stdout)}` };
+  const row = { tool: label, probes, ok: (m.stdout.match(/"health": "up"/g) ?? []).length, wallMs: m.wallMs, cpuMs: m.cpuMs, peakRssMb: m.peakRssMb, note: `exit ${m.code}; ${planSummary(m.stdout)}` };
   if (m.code !== 0 && m.code !== 2) console.log(m.stderr.slice(0, 2000));
   print(row);
   return row;
