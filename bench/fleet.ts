@@ -24,8 +24,9 @@ import { createSecureContext, TLSSocket, type SecureContext } from "node:tls";
 
 type Protocol = "smtp" | "imap" | "pop3";
 
-/** The i-th fleet address (0-based): 127.1.0.1 … 127.1.0.250, 127.1.1.1 …; 250 per /24. */
-export const fleetAddress = (i: number): string => `127.1.${Math.floor(i / 250)}.${1 + (i % 250)}`;
+/** The i-th fleet address (0-based): 127.1.0.1 … 127.1.0.250, 127.1.1.1 …; 250 per /24, then 127.2 …. */
+export const fleetAddress = (i: number): string =>
+  `127.${1 + Math.floor(i / 62_500)}.${Math.floor(i / 250) % 250}.${1 + (i % 250)}`;
 
 /** A self-signed certificate for fleet.test, made with the openssl CLI in a temporary folder. */
 export function selfSignedCert(): { key: string; cert: string } {
