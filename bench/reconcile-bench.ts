@@ -69,9 +69,9 @@ const config = parseConfig(
   { env: {} },
 );
 
-/** Members down in the change cycle: one per pool in every (100 / CHANGE_PERCENT / MEMBERS)-th pool. */
+/** Members down in the change cycle: one in each of changeCount pools, spread over every zone (pool 7i mod POOLS). */
 const changeCount = Math.round((POOLS * MEMBERS * CHANGE_PERCENT) / 100);
-const down = new Set(Array.from({ length: changeCount }, (_, i) => member(Math.floor((i * POOLS) / changeCount), i % MEMBERS)));
+const down = new Set(Array.from({ length: changeCount }, (_, i) => member((i * 7) % POOLS, i % MEMBERS)));
 const probe =
   (failing: ReadonlySet<string>): ProbeFn =>
   async (t) =>
