@@ -6,7 +6,7 @@
  */
 import { BUILTIN_CHECKS, createProbeRunner } from "../src/probes/index.js";
 import type { CheckSpec } from "../src/probes/types.js";
-import { fleetAddress, fmt, startFleet } from "./lib.js";
+import { fleetAddress, fmt, pool, startFleet } from "./lib.js";
 
 const N = Number(process.env.N ?? 10_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 500);
@@ -29,7 +29,7 @@ try {
   const rss0 = process.memoryUsage().rss;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const results = await Promise.all(Array.from({ length: N }, (_, i) => run({ host: fleetAddress(i), port }, check, signal)));
+  const results = process.env.POOLED === "1" ? await pool(Array.from({ length: N }, (_, i) => i), CONCURRENCY, (i) => run({ host: fleetAddress(i), port }, check, signal)) : await Promise.all(Array.from({ length: N }, (_, i) => run({ host: fleetAddress(i), port }, check, signal)));
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
