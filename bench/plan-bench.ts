@@ -4,7 +4,7 @@
  * Run: npm run build && node dist/bench/plan-bench.js
  */
 import type { RRset } from "../providers/types.js";
-import { planRound } from "../src/controller/reconcile.js";
+import { planRound } from "../src/plan/plan-round.js";
 import type { HealthView, PoolSpec } from "../src/model.js";
 import { markerValue } from "../src/ownership.js";
 

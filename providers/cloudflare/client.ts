@@ -24,8 +24,8 @@ export interface RecordPage {
 
 export interface ListRecordsQuery {
   readonly zoneId: string;
-  /** Exact, absolute record name. */
-  readonly name: string;
+  /** Exact, absolute record name; undefined: every record of the type in the zone (zone-listing.ts). */
+  readonly name: string | undefined;
   readonly type: "A" | "AAAA" | "TXT";
   readonly page: number;
   readonly perPage: number;

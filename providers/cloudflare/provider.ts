@@ -21,6 +21,7 @@ import {
 } from "../types.js";
 import type { BatchOps, CloudflareClient, DnsRecord } from "./client.js";
 import { toProviderError } from "./errors.js";
+import { ZONE_PER_PAGE, ZoneListingChoice } from "./zone-listing.js";
 import {
   editCount,
   editsFor,
@@ -64,6 +65,7 @@ export class CloudflareProvider implements Provider {
   readonly kind = "cloudflare";
   readonly #o: CloudflareProviderOptions;
   readonly #perPage: number;
+  readonly #listing = new ZoneListingChoice();
   #zoneId: string | undefined;
 
   constructor(options: CloudflareProviderOptions) {
@@ -84,11 +86,27 @@ export class CloudflareProvider implements Provider {
       unique.set(keyOf(key), key);
     }
     const zoneId = await this.#zone(signal);
+    const found: RRset[] = [];
+    if (this.#listing.wholeZone(unique.size)) {
+      // Many pools: each type's records of the whole zone, instead of a request per name and type.
+      const byKey = new Map<string, DnsRecord[]>([...unique.keys()].map((k) => [k, []]));
+      let pages = 0;
+      for (const type of new Set([...unique.values()].map((k) => k.type))) {
+        const listed = await this.#listAll(zoneId, { name: undefined, type }, signal, ZONE_PER_PAGE);
+        pages += listed.pages;
+        for (const r of listed.records) byKey.get(keyOf({ name: normalizeName(r.name), type: r.type as RRsetKey["type"] }))?.push(r);
+      }
+      this.#listing.learned(pages);
+      for (const [k, key] of unique) {
+        const records = byKey.get(k)!;
+        if (records.length > 0) found.push(toRRset(key, zoneId, records, this.#o.controllerId));
+      }
+      return found;
+    }
     // One name and type at a time: the rate limiter (4 requests/s sustained) paces a cycle far
     // more than round trips do, and the first failure stops the read.
-    const found: RRset[] = [];
     for (const key of unique.values()) {
-      const records = await this.#listAll(zoneId, key, signal);
+      const records = (await this.#listAll(zoneId, key, signal)).records;
       if (records.length > 0) found.push(toRRset(key, zoneId, records, this.#o.controllerId));
     }
     return found;
@@ -152,26 +170,35 @@ export class CloudflareProvider implements Provider {
     return zone.id;
   }
 
-  /** Every record at exactly this name and type, page by page up to total_pages. */
-  async #listAll(zoneId: string, key: RRsetKey, signal: AbortSignal): Promise<DnsRecord[]> {
+  /**
+   * Every record at exactly this name and type (name undefined: every record of the type in the
+   * zone), page by page up to total_pages.
+   */
+  async #listAll(
+    zoneId: string,
+    key: { readonly name: string | undefined; readonly type: RRsetKey["type"] },
+    signal: AbortSignal,
+    perPage = this.#perPage,
+  ): Promise<{ records: DnsRecord[]; pages: number }> {
     const out: DnsRecord[] = [];
     const seen = new Set<string>();
+    const where = key.name === undefined ? `the zone's ${key.type} records` : `${key.type} records of ${key.name}`;
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const what = `listing ${key.type} records of ${key.name} (page ${page}) in ${this.#zoneLabel}`;
-      const res = await this.#call(what, signal, key, (s) =>
-        this.#o.client.listRecords({ zoneId, name: key.name, type: key.type, page, perPage: this.#perPage }, s),
+      const what = `listing ${where} (page ${page}) in ${this.#zoneLabel}`;
+      const res = await this.#call(what, signal, key.name === undefined ? undefined : (key as RRsetKey), (s) =>
+        this.#o.client.listRecords({ zoneId, name: key.name, type: key.type, page, perPage }, s),
       );
       for (const r of res.records) {
         // The filters are exact; anything else is not ours to interpret.
-        if (normalizeName(r.name) !== key.name || r.type !== key.type || seen.has(r.id)) continue;
+        if ((key.name !== undefined && normalizeName(r.name) !== key.name) || r.type !== key.type || seen.has(r.id)) continue;
         seen.add(r.id);
         out.push(r);
       }
       // Stop by total_pages; without it, by a short page. Never wait for an empty page.
-      const last = res.totalPages !== undefined ? page >= res.totalPages : res.records.length < this.#perPage;
-      if (last) return out;
+      const last = res.totalPages !== undefined ? page >= res.totalPages : res.records.length < perPage;
+      if (last) return { records: out, pages: page };
     }
-    throw new ProviderError(`Cloudflare: listing ${key.type} records of ${key.name} did not end after ${MAX_PAGES} pages`, {
+    throw new ProviderError(`Cloudflare: listing ${where} did not end after ${MAX_PAGES} pages`, {
       transient: false,
     });
   }
@@ -215,7 +242,7 @@ export class CloudflareProvider implements Provider {
   async #precheck(zoneId: string, changes: readonly RRsetChange[], signal: AbortSignal): Promise<void> {
     for (const change of changes) {
       const key = { name: normalizeName(change.key.name), type: change.key.type };
-      const live = (await this.#listAll(zoneId, key, signal)).map(toNative);
+      const live = (await this.#listAll(zoneId, key, signal)).records.map(toNative);
       const before = change.before === null ? [] : (nativeOf(change)?.records ?? []);
       const why = recordsMismatch(key.type, before, live);
       if (why !== undefined) {

@@ -39,7 +39,7 @@ export function createSdkClient(Sdk: CloudflareClass, options: SdkClientOptions)
 
     async listRecords(q: ListRecordsQuery, signal): Promise<RecordPage> {
       const page = await sdk.dns.records.list(
-        { zone_id: q.zoneId, name: { exact: q.name }, type: q.type, page: q.page, per_page: q.perPage },
+        { zone_id: q.zoneId, ...(q.name !== undefined && { name: { exact: q.name } }), type: q.type, page: q.page, per_page: q.perPage },
         { signal },
       );
       // The SDK types result_info as {page, per_page}; the API also sends count, total_count, total_pages.

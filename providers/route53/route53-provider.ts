@@ -25,6 +25,7 @@ import { toLogicalRRset, toRoute53Changes, type RecordStyle } from "./record-set
 import type { ListResourceRecordSetsRequest } from "@aws-sdk/client-route-53";
 import type { ResourceRecordSet, Route53Api } from "./route53-api.js";
 import { fromRoute53Name, toRoute53Name } from "./wire-format.js";
+import { listWholeZone, topNames, ZoneListingChoice } from "./zone-listing.js";
 
 /** Route 53 answers at most this many multivalue answer records to one query. */
 export const MULTIVALUE_ANSWER_MAX = 8;
@@ -60,6 +61,7 @@ export class Route53Provider implements Provider {
   readonly #pageSize: number;
   readonly #limits: BatchLimits;
   #zone: Promise<Zone> | undefined;
+  readonly #listing = new ZoneListingChoice();
 
   constructor(options: Route53ProviderOptions) {
     this.#config = options.config;
@@ -76,7 +78,14 @@ export class Route53Provider implements Provider {
     // Parents first: a listing that starts at a pool's name also passes its children, among them
     // its `_mailpool.` marker, so one request usually serves both.
     const names = [...new Set(keys.map((k) => normalizeName(k.name)))].sort((a, b) => a.split(".").length - b.split(".").length);
-    const listed = new Map<string, ResourceRecordSet[]>();
+    let listed = new Map<string, ResourceRecordSet[]>();
+    const tops = topNames(names);
+    if (this.#listing.wholeZone(tops.length)) {
+      // Many pools: one listing of the zone instead of one per pool (zone-listing.ts).
+      const whole = await listWholeZone(this.#api, zone.id, names, this.#pageSize, signal);
+      this.#listing.learned(whole.pages);
+      listed = whole.sets;
+    }
     for (const name of names) {
       if (listed.has(name)) continue;
       const children = names.filter((n) => n !== name && !listed.has(n) && isInZone(n, name));

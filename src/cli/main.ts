@@ -8,9 +8,6 @@ import { ConfigError, loadConfigFile, type Config } from "../config/load.js";
 import { configJsonSchema } from "../config/schema.js";
 import { runCycle } from "../controller/cycle.js";
 import { createRuntime } from "../controller/runtime.js";
-import { runDaemon } from "../daemon/daemon.js";
-import { runDemo } from "../demo/demo.js";
-import { runLintCommand } from "../lint/lint-command.js";
 import { createLogger as newLogger } from "../log.js";
 import { hasChanges, refusedAdoptions, renderJson, renderText } from "../plan/render.js";
 import { PROBE_SCHEMES_TEXT } from "../probes/protocols.js";
@@ -276,6 +273,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return;
       }
       const config = load();
+      const { runDaemon } = await import("../daemon/daemon.js"); // lazy: the daemon, demo and lint modules are not loaded by plan/validate (cold start, issue 10)
       exitCode = await runDaemon({
         config,
         configPath: globals().config,
@@ -323,6 +321,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       const configGiven = program.getOptionValueSource("config") !== "default" || env.MAILPOOL_CONFIG !== undefined;
       const interrupt = onInterrupt();
       try {
+        const { runLintCommand } = await import("../lint/lint-command.js");
         exitCode = await runLintCommand(domains, flags, {
           output: globals().output,
           ...(configGiven ? { loadConfig: load } : {}),
@@ -361,6 +360,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .command("demo")
     .description("a throwaway pool on 127.0.0.x: kill a member, watch it leave the zone, bring it back")
     .action(async () => {
+      const { runDemo } = await import("../demo/demo.js");
       exitCode = await runDemo({ out: process.stdout, color: process.stdout.isTTY === true && !env.NO_COLOR });
     });
 

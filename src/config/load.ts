@@ -6,6 +6,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { validate as validateCron } from "node-cron";
+import { fastParseYaml } from "./fast-yaml.js";
 import { isNode, isPair, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import type { CheckSpec } from "../probes/types.js";
@@ -128,6 +129,8 @@ export function parseConfig(text: string, options: LoadOptions & { source?: stri
  * the keys of a map), unresolved aliases and alias bombs.
  */
 function parseYaml(text: string, source: string | undefined): unknown {
+  const fast = fastParseYaml(text); // ~10× faster; undefined whenever it is unsure (fast-yaml.ts)
+  if (fast) return fast.value;
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter: lines });
   const at = (offset: number | undefined) => {

@@ -12,8 +12,6 @@ import { planRound, poolKeys, type PlannedRound, type PlanRoundOptions } from ".
 import type { ReconcileResult } from "../plan/report.js";
 import { retrying, type RetryOptions } from "./retry.js";
 
-/** The pure round lives in src/plan/plan-round.ts; re-exported for bench/plan-bench.ts, which imports it from here. */
-export { planRound };
 
 export interface ReconcileOptions extends PlanRoundOptions {
   readonly provider: Provider;

@@ -20,7 +20,6 @@ import { createRuntime, type Runtime, type RuntimeOptions } from "../controller/
 import type { ProbeFn } from "../health/probe-round.js";
 import { HysteresisJudge } from "../health/hysteresis.js";
 import { LeaderElector } from "../leader/elector.js";
-import { kubeLeaseApi, resolveKube } from "../leader/kube.js";
 import { hasChanges, renderJson, renderText, summarize } from "../plan/render.js";
 import { listen, type DaemonView } from "./http.js";
 import type { IpAdapter } from "../../providers/ip/types.js";
@@ -85,6 +84,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let identity = opts.env.POD_NAME || hostname();
   const le = config.daemon.leaderElection;
   if (le.enabled) {
+    // Loaded only here: @kubernetes/client-node costs ~0.35 s and ~60 MB to import (issue 10).
+    const { kubeLeaseApi, resolveKube } = await import("../leader/kube.js");
     const kube = resolveKube(le, { env: opts.env });
     identity = kube.identity;
     elector = new LeaderElector({

@@ -83,6 +83,7 @@ export interface TextOptions {
 export function renderText(report: CycleReport, options: TextOptions = { color: false }): string {
   const c = colors(options.color);
   const lines: string[] = [];
+  const health = healthByPool(report);
   if (report.proberIsolation) lines.push(c.red(`! prober isolation: ${report.proberIsolation}`), "");
   for (const result of report.results) {
     if (result.error) lines.push(c.red(`provider ${result.provider}: FAILED after ${result.attempts} attempt(s): ${result.error.message}`), "");
@@ -93,7 +94,7 @@ export function renderText(report: CycleReport, options: TextOptions = { color: 
         const rr = plan.current[t];
         if (rr) lines.push(c.dim(`  now ${t} ttl ${rr.ttl}: ${rr.values.join(" ") || "(empty)"}`));
       }
-      for (const h of report.health.filter((e) => e.pool === plan.pool)) {
+      for (const h of health.get(plan.pool) ?? []) {
         const mark = h.verdict.health === "up" ? c.green("up") : h.verdict.health === "down" ? c.red("down") : c.yellow("unknown");
         const who =
           h.role === "host" ? `host    ${h.address} (${h.label})` : h.role === "standby" ? `standby ${h.address} (${h.label})` : h.label === h.address ? `member  ${h.address}` : `member  ${h.label} ${h.address}`;
@@ -185,7 +186,19 @@ const actionJson = (a: Action) => ({
 
 const heldJson = (h: HeldAction) => ({ rule: h.rule, why: h.why, action: actionJson(h.action) });
 
+/** Health entries by pool, in report order: one pass, not one filter per pool (pools × members). */
+function healthByPool(report: CycleReport): Map<string, CycleReport["health"][number][]> {
+  const out = new Map<string, CycleReport["health"][number][]>();
+  for (const h of report.health) {
+    const list = out.get(h.pool);
+    if (list) list.push(h);
+    else out.set(h.pool, [h]);
+  }
+  return out;
+}
+
 export function renderJson(report: CycleReport, meta: { controllerId: string; mode: string }): string {
+  const health = healthByPool(report);
   const value = {
     version: 1,
     mode: meta.mode,
@@ -201,8 +214,7 @@ export function renderJson(report: CycleReport, meta: { controllerId: string; mo
           A: p.current.A ? { ttl: p.current.A.ttl, values: p.current.A.values } : null,
           AAAA: p.current.AAAA ? { ttl: p.current.AAAA.ttl, values: p.current.AAAA.values } : null,
         },
-        health: report.health
-          .filter((h) => h.pool === p.pool)
+        health: (health.get(p.pool) ?? [])
           .map((h) => ({ address: h.address, role: h.role, label: h.label, health: h.verdict.health, reason: h.verdict.reason })),
         actions: p.actions.map(actionJson),
         held: p.held.map(heldJson),

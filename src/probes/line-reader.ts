@@ -1,5 +1,10 @@
 import type { Duplex } from "node:stream";
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_ALL = /[\x00-\x08\x0a-\x1f\x7f]/g;
+
 /** Why a reader stopped delivering lines; turned into a reason naming what we waited for. */
 type Stop =
   | { readonly kind: "closed" }
@@ -94,14 +99,16 @@ export class LineReader {
     this.#total += data.length;
     let start = 0;
     for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
-      const line = Buffer.concat([...this.#partial, chunk.subarray(start, nl)]);
+      // The usual case, a line within one chunk, is decoded in place (no copy).
+      const line = this.#partial.length === 0 ? chunk.subarray(start, nl) : Buffer.concat([...this.#partial, chunk.subarray(start, nl)]);
       this.#partial = [];
       this.#partialBytes = 0;
       start = nl + 1;
       const end = line.at(-1) === 13 ? line.length - 1 : line.length;
       if (end > this.maxLineBytes) return this.#finish({ kind: "line-too-long" });
+      const text = line.toString("utf8", 0, end);
       // eslint-disable-next-line no-control-regex
-      this.#lines.push(line.toString("utf8", 0, end).replace(/[\x00-\x08\x0a-\x1f\x7f]/g, "?"));
+      this.#lines.push(CONTROL.test(text) ? text.replace(CONTROL_ALL, "?") : text);
     }
     if (start < chunk.length) {
       this.#partial.push(chunk.subarray(start));

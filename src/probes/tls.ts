@@ -45,6 +45,17 @@ export function secureContextWithCa(ca: string, minVersion: TlsRules["minVersion
   return context;
 }
 
+/** Node's roots alone, per minimum version: without it tls.connect builds a context per probe (issue 10). */
+const defaults = new Map<string, SecureContext>();
+export function defaultContext(minVersion: TlsRules["minVersion"]): SecureContext {
+  let context = defaults.get(minVersion);
+  if (context === undefined) {
+    context = createSecureContext({ minVersion });
+    defaults.set(minVersion, context);
+  }
+  return context;
+}
+
 /**
  * Options for tls.connect. The chain and name are always checked, but never enforced by Node:
  * the probe judges afterwards (judgeTls) so that a failed probe still reports the certificate.
@@ -55,7 +66,7 @@ export function tlsConnectOptions(target: ProbeTarget, rules: TlsRules, note: Id
   return {
     ...(servername !== undefined && { servername }),
     host: certificateName(target),
-    ...(rules.ca !== undefined && { secureContext: secureContextWithCa(rules.ca, rules.minVersion) }),
+    secureContext: rules.ca !== undefined ? secureContextWithCa(rules.ca, rules.minVersion) : defaultContext(rules.minVersion),
     rejectUnauthorized: false,
     minVersion: rules.minVersion,
     checkServerIdentity: (host, cert) => {

@@ -189,6 +189,10 @@ describe("TLS helpers", () => {
     expect(first.secureContext).toBeDefined();
     expect(again.secureContext).toBe(first.secureContext);
     expect(tlsConnectOptions(target, { ...rules, minVersion: "TLSv1.3" }, {}).secureContext).not.toBe(first.secureContext);
-    expect(tlsConnectOptions(target, { ...rules, ca: undefined }, {}).secureContext).toBeUndefined();
+    // Without a CA: Node's roots alone, one shared context too (tls.connect would build one per probe).
+    const plain = tlsConnectOptions(target, { ...rules, ca: undefined }, {}).secureContext;
+    expect(plain).toBeDefined();
+    expect(plain).not.toBe(first.secureContext);
+    expect(tlsConnectOptions({ ...target, host: "192.0.2.2" }, { ...rules, ca: undefined }, {}).secureContext).toBe(plain);
   });
 });
