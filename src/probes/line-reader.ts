@@ -1,8 +1,6 @@
 import type { Duplex } from "node:stream";
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_ALL = /[\x00-\x08\x0a-\x1f\x7f]/g;
 
 /** Why a reader stopped delivering lines; turned into a reason naming what we waited for. */
@@ -107,7 +105,6 @@ export class LineReader {
       const end = line.at(-1) === 13 ? line.length - 1 : line.length;
       if (end > this.maxLineBytes) return this.#finish({ kind: "line-too-long" });
       const text = line.toString("utf8", 0, end);
-      // eslint-disable-next-line no-control-regex
       this.#lines.push(CONTROL.test(text) ? text.replace(CONTROL_ALL, "?") : text);
     }
     if (start < chunk.length) {
