@@ -97,6 +97,8 @@ interface ChildResult {
   readonly createMs: number;
   readonly readMs: number;
   readonly applyMs: number;
+  /** maxRSS after create, read and apply. */
+  readonly peakAfter: readonly number[];
 }
 
 /** In the child: setup on a tiny zone (the baseline), then create + read + apply on the big one. */
@@ -116,15 +118,17 @@ async function child(path: string, tiny: string): Promise<void> {
     const config = { type: "zonefile", path: file };
     const p = await createProvider(config, ctx);
     const t1 = performance.now();
+    const m1 = process.resourceUsage().maxRSS * 1024;
     const rrsets = await p.read(keys, signal);
     const t2 = performance.now();
+    const m2 = process.resourceUsage().maxRSS * 1024;
     const a = rrsets.find((r) => r.type === "A");
     if (!a) throw new Error(`${file}: no ${POOL} A RRset`);
     const values = [...a.values.slice(1), `192.0.2.${100 + (Date.now() % 100)}`];
     const res = await p.apply([{ key: keys[0] as never, before: a, after: { ttl: a.ttl, values }, pool: POOL }], signal);
     const t3 = performance.now();
     if (res.applied !== 1) throw new Error(`${file}: applied ${res.applied}`);
-    return { createMs: t1 - t0, readMs: t2 - t1, applyMs: t3 - t2 };
+    return { createMs: t1 - t0, readMs: t2 - t1, applyMs: t3 - t2, peakAfter: [m1, m2, process.resourceUsage().maxRSS * 1024] };
   };
   // The same code paths warmed on a tiny zone, so the baseline holds the code and its caches.
   await run(tiny);
@@ -180,7 +184,8 @@ async function main(): Promise<void> {
       const sampled = r.sampledPeak - r.baselineRss;
       console.log(
         `  ${fmt(r.bytes).padStart(9)} (${records} records): peak RSS +${fmt(grew)} (maxRSS, ${(grew / r.bytes).toFixed(1)}× the file), ` +
-          `sampled +${fmt(sampled)} (${(sampled / r.bytes).toFixed(1)}×); create ${r.createMs.toFixed(0)} ms, read ${r.readMs.toFixed(0)} ms, apply ${r.applyMs.toFixed(0)} ms`,
+          `sampled +${fmt(sampled)} (${(sampled / r.bytes).toFixed(1)}×); create ${r.createMs.toFixed(0)} ms, read ${r.readMs.toFixed(0)} ms, apply ${r.applyMs.toFixed(0)} ms; ` +
+          `peak after create/read/apply +${r.peakAfter.map((m) => ((m - r.baselineRss) / MiB).toFixed(0)).join("/")} MiB`,
       );
     }
   } finally {

@@ -18,7 +18,7 @@ import { canonicalIp, ipFamily } from "../../src/util/ip.js";
 import { isInZone, normalizeName } from "../../src/util/names.js";
 import { ConflictError, ProviderConfigError, ProviderError, keyOf } from "../types.js";
 import type { RRset, RRsetChange, RRsetContent, RRsetKey } from "../types.js";
-import { F_RECORD, F_TTL_DIRECTIVE, ZoneReader, entryAt, recordAt } from "./parse-zone.js";
+import { F_RECORD, F_TTL_DIRECTIVE, ZoneReader, entryAt, recordAt, withValue } from "./parse-zone.js";
 import type { ParsedZone, SoaRecord, ZoneRecord } from "./parse-zone.js";
 import { cnameAt, isZonefileNative, recordsAt, recordsOf, rrsetOf } from "./read-rrsets.js";
 import { bumpSerial } from "./serial.js";
@@ -343,14 +343,14 @@ function verify(zone: ParsedZone, text: string, changes: readonly NormalChange[]
       if (!isManaged(item)) return item;
       if (into) {
         const k = `${item.owner} ${item.type}`;
-        into.set(k, [...(into.get(k) ?? []), item]);
+        into.set(k, [...(into.get(k) ?? []), withValue(item)]);
       }
     }
     return undefined;
   };
 
-  const old = new ZoneReader(zone.text, zone.options);
-  const next = new ZoneReader(text, zone.options);
+  const old = new ZoneReader(zone.text, { ...zone.options, values: false });
+  const next = new ZoneReader(text, { ...zone.options, values: false });
   const written = new Map<string, ZoneRecord[]>();
   let nextSoa: SoaRecord | undefined;
   try {

@@ -8,7 +8,7 @@ import { ProviderConfigError } from "../types.js";
 import { EntryReader } from "./tokenize-zone.js";
 import type { Entry, Token } from "./tokenize-zone.js";
 import { looksLikeTtl, parseTtl } from "./ttl.js";
-import { decodeTxt } from "./txt-codec.js";
+import { checkTxt, decodeTxt } from "./txt-codec.js";
 import { ZoneSyntaxError } from "./zone-syntax-error.js";
 
 export interface ZoneRecord {
@@ -55,6 +55,20 @@ export interface ParseOptions {
   readonly origin?: string;
   /** The file name for messages. */
   readonly source?: string;
+  /**
+   * False: ZoneReader checks every record as always but computes no `value` (A/AAAA canonical
+   * form, TXT text), which a pass over every record does not need. Default true.
+   */
+  readonly values?: boolean;
+}
+
+/** `record` with its `value` (computed when a reader without values left it out). */
+export function withValue(record: ZoneRecord): ZoneRecord {
+  if (record.value !== undefined || record.class !== "IN") return record;
+  const text = record.rdata.map((t) => t.text);
+  if (record.type === "A" || record.type === "AAAA") return { ...record, value: canonicalIp(text[0] as string) };
+  if (record.type === "TXT") return { ...record, value: decodeTxt(text) };
+  return record;
 }
 
 /**
@@ -184,7 +198,7 @@ export class ZoneReader {
       if (directive.origin !== undefined) this.#firstOrigin ??= directive.origin;
       return directive;
     }
-    const record = parseRecord(entry, this.state, this.#fail);
+    const record = parseRecord(entry, this.state, this.#fail, this.options.values !== false);
     if (record.type === "SOA" && record.class === "IN") {
       if (this.#soa) this.#fail(entry, `a second SOA record (the first is on line ${this.#soa.lineNumber})`);
       this.#soa = record as SoaRecord;
@@ -242,7 +256,7 @@ class Columns {
 }
 
 export function parseZone(text: string, options: ParseOptions = {}): ParsedZone {
-  const reader = new ZoneReader(text, options);
+  const reader = new ZoneReader(text, { ...options, values: false });
   const cols = new Columns();
   const origins: (string | undefined)[] = [reader.state.origin];
   const originFrom: number[] = [0];
@@ -287,7 +301,7 @@ class IndexedZone implements ParsedZone {
 
   get items(): readonly (ZoneRecord | ZoneDirective)[] {
     if (!this.#items) {
-      const reader = new ZoneReader(this.text, this.options);
+      const reader = new ZoneReader(this.text, { ...this.options, values: true });
       const items: (ZoneRecord | ZoneDirective)[] = [];
       for (let item = reader.next(); item; item = reader.next()) items.push(item);
       this.#items = items;
@@ -410,6 +424,8 @@ function parseRecord(
   entry: Entry,
   state: ResolveState,
   fail: (at: Entry | Token, reason: string) => never,
+  /** False: checked as always, but `value` is left undefined (bulk reads that need no values). */
+  values = true,
 ): ZoneRecord {
   const tokens = entry.tokens;
   let i = 0;
@@ -471,11 +487,12 @@ function parseRecord(
       const found = rdata.map((t) => t.text).join(" ");
       fail(entry, `${type} record needs one IPv${family} address, found ${found === "" ? "nothing" : found.length > 80 ? `${found.slice(0, 80)}… (${found.length} characters)` : found}`);
     }
-    value = canonicalIp((only as Token).text);
+    if (values) value = canonicalIp((only as Token).text);
   } else if (cls === "IN" && type === "TXT") {
     if (rdata.length === 0) fail(entry, "TXT record without text");
     try {
-      value = decodeTxt(rdata.map((t) => t.text));
+      if (values) value = decodeTxt(rdata.map((t) => t.text));
+      else checkTxt(rdata.map((t) => t.text));
     } catch (e) {
       fail(entry, (e as Error).message);
     }

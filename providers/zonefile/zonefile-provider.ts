@@ -8,6 +8,7 @@ import { constants } from "node:fs";
 import { open, readFile, readdir, realpath, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Stats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { isInZone, normalizeName } from "../../src/util/names.js";
 import { ConflictError, ProviderConfigError, ProviderError } from "../types.js";
 import type { ApplyResult, Provider, ProviderContext, RRset, RRsetChange, RRsetKey } from "../types.js";
@@ -46,6 +47,8 @@ export class ZonefileProvider implements Provider {
   readonly lockPath: string;
   readonly stampPath: string;
   readonly #now: () => Date;
+  /** The last zone read and its text. */
+  #last: { readonly zone: ParsedZone; readonly text: string } | undefined;
 
   constructor(
     readonly config: ZonefileConfig,
@@ -121,7 +124,7 @@ export class ZonefileProvider implements Provider {
           const now = await stat(target);
           const unchanged =
             now.ino === before.ino && now.size === before.size && now.mtimeMs === before.mtimeMs &&
-            (await readFile(target, "latin1")) === beforeText;
+            (await sameBytes(target, beforeText));
           if (!unchanged) {
             throw new ConflictError(
               `${this.config.path} was changed by someone not holding ${this.lockPath} while mailpool edited it; nothing was written`,
@@ -181,12 +184,17 @@ export class ZonefileProvider implements Provider {
       if (st.size > MAX_ZONE_BYTES) {
         throw new ProviderConfigError(`${this.config.path} is ${st.size} bytes; zone files over ${MAX_ZONE_BYTES} bytes are refused`);
       }
+      // The same bytes as the last load parse the same: no second copy of a large zone (see
+      // docs/design.md, memory). Compared byte for byte, never by size and time alone.
+      const last = this.#last;
+      if (last && last.text.length === st.size && (await holds(fh, last.text))) return { ...last, stat: st };
       // latin1: one char per byte, so bytes mailpool does not touch are written back as they were.
       const text = await fh.readFile({ encoding: "latin1" });
       const zone = parseZone(text, {
         source: this.config.path,
         ...(this.config.origin !== undefined ? { origin: this.config.origin } : {}),
       });
+      this.#last = { zone, text };
       return { zone, stat: st, text };
     } finally {
       await fh.close();
@@ -277,4 +285,29 @@ export function fileKind(st: Stats): string {
   if (st.isSocket()) return "a socket";
   if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
   return "not a regular file";
+}
+
+/**
+ * The file holds exactly `text` (latin1, one char a byte), compared a chunk at a time so that a
+ * large zone is not held in memory a second and third time while its rewrite waits to be renamed.
+ */
+export async function sameBytes(path: string, text: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    return await holds(fh, text);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The open file holds exactly `text`, read from its start with positioned reads. */
+async function holds(fh: FileHandle, text: string): Promise<boolean> {
+  const chunk = Buffer.allocUnsafe(Math.min(1 << 16, Math.max(text.length, 1)));
+    let pos = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+      if (bytesRead === 0) return pos === text.length;
+    if (pos + bytesRead > text.length || chunk.toString("latin1", 0, bytesRead) !== text.slice(pos, pos + bytesRead)) return false;
+    pos += bytesRead;
+  }
 }
