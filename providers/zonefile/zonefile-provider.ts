@@ -115,7 +115,7 @@ export class ZonefileProvider implements Provider {
       }
       serial = edit.serial;
       const target = await realpath(this.config.path);
-      await writeFileAtomic(target, Buffer.from(edit.text, "latin1"), {
+      await writeFileAtomic(target, edit.text, {
         original: before,
         beforeRename: async (temp) => {
           await this.deps.beforeRename?.(temp);
