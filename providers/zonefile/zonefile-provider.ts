@@ -185,7 +185,7 @@ export class ZonefileProvider implements Provider {
         throw new ProviderConfigError(`${this.config.path} is ${st.size} bytes; zone files over ${MAX_ZONE_BYTES} bytes are refused`);
       }
       // The same bytes as the last load parse the same: no second copy of a large zone (see
-      // docs/design.md, memory). Compared byte for byte, never by size and time alone.
+      // docs/design.md, large zone files). Compared byte for byte, never by size and time alone.
       const last = this.#last;
       if (last && last.text.length === st.size && (await holds(fh, last.text))) return { ...last, stat: st };
       // latin1: one char per byte, so bytes mailpool does not touch are written back as they were.
@@ -303,10 +303,10 @@ export async function sameBytes(path: string, text: string): Promise<boolean> {
 /** The open file holds exactly `text`, read from its start with positioned reads. */
 async function holds(fh: FileHandle, text: string): Promise<boolean> {
   const chunk = Buffer.allocUnsafe(Math.min(1 << 16, Math.max(text.length, 1)));
-    let pos = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
-      if (bytesRead === 0) return pos === text.length;
+  let pos = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+    if (bytesRead === 0) return pos === text.length;
     if (pos + bytesRead > text.length || chunk.toString("latin1", 0, bytesRead) !== text.slice(pos, pos + bytesRead)) return false;
     pos += bytesRead;
   }
