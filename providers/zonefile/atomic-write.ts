@@ -65,7 +65,8 @@ async function named<T>(what: string, path: string, step: () => Promise<T>): Pro
   }
 }
 
-const CHUNK = 1 << 16;
+/** A zone under 1 MiB is written in one call, as a Buffer would be. */
+const CHUNK = 1 << 20;
 
 async function writeLatin1(fh: FileHandle, text: string): Promise<void> {
   const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(text.length, 1)));

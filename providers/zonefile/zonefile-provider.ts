@@ -302,12 +302,17 @@ export async function sameBytes(path: string, text: string): Promise<boolean> {
 
 /** The open file holds exactly `text`, read from its start with positioned reads. */
 async function holds(fh: FileHandle, text: string): Promise<boolean> {
-  const chunk = Buffer.allocUnsafe(Math.min(1 << 16, Math.max(text.length, 1)));
+  // Two reused buffers, the file's bytes and the text's, so the compare leaves no garbage.
+  const size = Math.min(1 << 20, Math.max(text.length, 1));
+  const file = Buffer.allocUnsafe(size);
+  const mine = Buffer.allocUnsafe(size);
   let pos = 0;
   for (;;) {
-    const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+    const { bytesRead } = await fh.read(file, 0, size, pos);
     if (bytesRead === 0) return pos === text.length;
-    if (pos + bytesRead > text.length || chunk.toString("latin1", 0, bytesRead) !== text.slice(pos, pos + bytesRead)) return false;
+    if (pos + bytesRead > text.length) return false;
+    mine.write(text.slice(pos, pos + bytesRead), 0, "latin1");
+    if (file.compare(mine, 0, bytesRead, 0, bytesRead) !== 0) return false;
     pos += bytesRead;
   }
 }
