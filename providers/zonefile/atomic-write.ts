@@ -17,7 +17,11 @@ export interface AtomicWriteOptions {
   readonly beforeRename?: (tempPath: string) => void | Promise<void>;
 }
 
-export async function writeFileAtomic(path: string, data: Buffer, options: AtomicWriteOptions): Promise<void> {
+/**
+ * `data` is bytes, or text written as latin1 (one byte a char) a chunk at a time, so a large zone
+ * is not copied whole into a Buffer beside its text.
+ */
+export async function writeFileAtomic(path: string, data: Buffer | string, options: AtomicWriteOptions): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.mailpool-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
   const mode = options.original.mode & 0o7777;
@@ -28,7 +32,8 @@ export async function writeFileAtomic(path: string, data: Buffer, options: Atomi
       await named(`writing the temp file ${temp} for`, path, async () => {
         await fh.chmod(mode); // open's mode is filtered by the umask
         await keepOwner(fh, temp, path, options.original);
-        await fh.writeFile(data);
+        if (typeof data === "string") await writeLatin1(fh, data);
+        else await fh.writeFile(data);
         await fh.sync();
       });
     } finally {
@@ -57,6 +62,18 @@ async function named<T>(what: string, path: string, step: () => Promise<T>): Pro
       transient: err.code === "ENOSPC" || err.code === "EDQUOT" || err.code === "EAGAIN",
       cause: e,
     });
+  }
+}
+
+/** A zone under 1 MiB is written in one call, as a Buffer would be. */
+const CHUNK = 1 << 20;
+
+async function writeLatin1(fh: FileHandle, text: string): Promise<void> {
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(text.length, 1)));
+  for (let at = 0; at < text.length; at += CHUNK) {
+    const n = chunk.write(text.slice(at, at + CHUNK), 0, "latin1");
+    let done = 0;
+    while (done < n) done += (await fh.write(chunk, done, n - done)).bytesWritten;
   }
 }
 

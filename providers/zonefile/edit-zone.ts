@@ -11,15 +11,16 @@
  *   a following record inherits (blank owner, implicit TTL or class): that record's owner, TTL or
  *   class is then written out explicitly.
  * - The SOA serial is bumped (serial.ts).
- * - The result is parsed again and checked: only the changed RRsets and the serial differ.
+ * - The result is read again and checked: only the changed RRsets and the serial differ. Like the
+ *   parse, the edit materializes only the records it touches: memory stays a few times the text.
  */
 import { canonicalIp, ipFamily } from "../../src/util/ip.js";
 import { isInZone, normalizeName } from "../../src/util/names.js";
 import { ConflictError, ProviderConfigError, ProviderError, keyOf } from "../types.js";
 import type { RRset, RRsetChange, RRsetContent, RRsetKey } from "../types.js";
-import { parseZone } from "./parse-zone.js";
-import type { ParsedZone, SoaRecord, ZoneDirective, ZoneRecord } from "./parse-zone.js";
-import { isZonefileNative, recordsOf, rrsetOf } from "./read-rrsets.js";
+import { F_RECORD, F_TTL_DIRECTIVE, ZoneReader, entryAt, recordAt, withValue } from "./parse-zone.js";
+import type { ParsedZone, SoaRecord, ZoneRecord } from "./parse-zone.js";
+import { cnameAt, isZonefileNative, recordsAt, recordsOf, rrsetOf } from "./read-rrsets.js";
 import { bumpSerial } from "./serial.js";
 import { MAX_TTL } from "./ttl.js";
 import { encodeTxt } from "./txt-codec.js";
@@ -51,7 +52,8 @@ interface NewRecord {
   readonly text: string;
 }
 
-interface LineEdit {
+/** Replace text[start, end) of the original with `text` (an insertion when start === end). */
+interface Splice {
   readonly start: number;
   readonly end: number;
   readonly text: string;
@@ -84,80 +86,96 @@ export function editZone(zone: ParsedZone, changes: readonly RRsetChange[], opti
       push(atEntry, (existing[0] as ZoneRecord).entry.index, fresh);
       continue;
     }
-    const cname = zone.records.find((r) => r.owner === key.name && r.type === "CNAME" && r.class === "IN");
+    const cname = cnameAt(zone, key.name);
     if (cname) {
       throw new ProviderError(
         `${zone.source}:${cname.lineNumber}: ${key.name} is a CNAME; refusing to add ${key.type} records beside it`,
         { transient: false },
       );
     }
-    const sameOwner = zone.records.filter((r) => r.owner === key.name).at(-1);
+    const sameOwner = recordsAt(zone, key.name).at(-1);
     if (sameOwner) push(afterEntry, sameOwner.entry.index, fresh);
     else tail.push(...fresh);
   }
 
-  // The new order of entries, to see what each kept record would now inherit.
-  type Item = { readonly orig: ZoneRecord | ZoneDirective } | { readonly fresh: NewRecord };
-  const sequence: Item[] = [];
-  for (const item of zone.items) {
-    const i = item.entry.index;
-    for (const r of atEntry.get(i) ?? []) sequence.push({ fresh: r });
-    if (!deleted.has(i)) sequence.push({ orig: item });
-    for (const r of afterEntry.get(i) ?? []) sequence.push({ fresh: r });
-  }
-
-  const edits = new Map<number, LineEdit[]>();
-  const addEdit = (line: number, edit: LineEdit): void => {
-    edits.set(line, [...(edits.get(line) ?? []), edit]);
+  // What each kept record would now inherit. Only a record whose predecessor in the new order is
+  // not its old one (a record removed or added just before it) can inherit something else, so
+  // only those are materialized; the walk itself reads the index.
+  const splices = new Map<number, Splice[]>();
+  const addSplice = (entry: number, splice: Splice): void => {
+    splices.set(entry, [...(splices.get(entry) ?? []), splice]);
   };
+  const { count, flags, ttl } = zone.index;
   let defaultTtl: number | undefined;
-  let lastTtl: number | undefined;
-  let lastOwner: string | undefined;
-  let lastClass: string | undefined;
-  for (const item of sequence) {
-    if ("fresh" in item) {
-      lastOwner = item.fresh.owner;
-      lastTtl = item.fresh.ttl;
-      lastClass = "IN";
+  let lastKept = -1;
+  let lastFresh: NewRecord | undefined;
+  let disturbed = false;
+  for (let i = 0; i < count; i++) {
+    const f = flags[i] as number;
+    const before = atEntry.get(i);
+    if (before) [lastFresh, disturbed] = [before.at(-1), true];
+    if (!(f & F_RECORD)) {
+      if (f & F_TTL_DIRECTIVE) defaultTtl = ttl[i];
       continue;
     }
-    const orig = item.orig;
-    if (orig.kind === "directive") {
-      if (orig.ttl !== undefined) defaultTtl = orig.ttl;
-      continue;
-    }
-    const inheritedOwner = orig.ownerToken ? orig.owner : lastOwner;
-    const inheritedTtl = orig.ttlToken
-      ? orig.ttl
-      : (defaultTtl ?? lastTtl ?? (orig === soa ? (orig as SoaRecord).minimum : undefined));
-    const inheritedClass = orig.classToken ? orig.class : (lastClass ?? "IN");
-    const needOwner = inheritedOwner !== orig.owner;
-    const needTtl = inheritedTtl !== orig.ttl;
-    const needClass = inheritedClass !== orig.class;
-    if (needOwner || needTtl || needClass) {
-      const fields = [...(needTtl ? [String(orig.ttl)] : []), ...(needClass ? [orig.class] : [])];
-      const first = orig.entry.tokens[0];
-      if (needOwner) {
-        addEdit(orig.entry.firstLine, { start: 0, end: 0, text: [`${orig.owner}.`, ...fields].join(" ") });
-      } else if (orig.ownerToken) {
-        const t = orig.ownerToken;
-        addEdit(t.line, { start: t.end, end: t.end, text: fields.map((f) => ` ${f}`).join("") });
-      } else if (first) {
-        addEdit(first.line, { start: first.start, end: first.start, text: fields.map((f) => `${f} `).join("") });
+    if (deleted.has(i)) {
+      disturbed = true;
+    } else {
+      if (disturbed) {
+        const prev = lastFresh
+          ? { owner: lastFresh.owner, ttl: lastFresh.ttl, class: "IN" }
+          : lastKept >= 0
+            ? recordAt(zone, lastKept)
+            : undefined;
+        const splice = inheritanceFix(recordAt(zone, i), prev, defaultTtl, soa);
+        if (splice) addSplice(i, splice);
       }
+      [lastKept, lastFresh, disturbed] = [i, undefined, false];
     }
-    lastOwner = orig.owner;
-    lastTtl = orig.ttl;
-    lastClass = orig.class;
+    const after = afterEntry.get(i);
+    if (after) [lastFresh, disturbed] = [after.at(-1), true];
   }
 
   const serial = { from: soa.serial, to: bumpSerial(soa.serial, options.now) };
   const st = soa.serialToken;
-  addEdit(st.line, { start: st.start, end: st.end, text: String(serial.to) });
+  addSplice(soa.entry.index, { start: st.pos, end: st.pos + st.text.length, text: String(serial.to) });
 
-  const text = render(zone, deleted, atEntry, afterEntry, tail, edits);
+  const text = render(zone, deleted, atEntry, afterEntry, tail, splices);
   verify(zone, text, effective, serial.to);
   return { text, applied: effective.length, serial };
+}
+
+/**
+ * The owner, TTL or class a kept record must now write out because what it would inherit from
+ * `prev` (its new predecessor) differs from what it has; undefined when nothing differs.
+ */
+function inheritanceFix(
+  orig: ZoneRecord,
+  prev: { readonly owner: string; readonly ttl: number; readonly class: string } | undefined,
+  defaultTtl: number | undefined,
+  soa: SoaRecord,
+): Splice | undefined {
+  const inheritedOwner = orig.ownerToken ? orig.owner : prev?.owner;
+  const inheritedTtl = orig.ttlToken
+    ? orig.ttl
+    : (defaultTtl ?? prev?.ttl ?? (orig.entry.index === soa.entry.index ? soa.minimum : undefined));
+  const inheritedClass = orig.classToken ? orig.class : (prev?.class ?? "IN");
+  const needOwner = inheritedOwner !== orig.owner;
+  const needTtl = inheritedTtl !== orig.ttl;
+  const needClass = inheritedClass !== orig.class;
+  if (!needOwner && !needTtl && !needClass) return undefined;
+  const fields = [...(needTtl ? [String(orig.ttl)] : []), ...(needClass ? [orig.class] : [])];
+  const first = orig.entry.tokens[0];
+  if (needOwner) {
+    const at = orig.entry.startPos;
+    return { start: at, end: at, text: [`${orig.owner}.`, ...fields].join(" ") };
+  }
+  if (orig.ownerToken) {
+    const at = orig.ownerToken.pos + orig.ownerToken.text.length;
+    return { start: at, end: at, text: fields.map((f) => ` ${f}`).join("") };
+  }
+  if (first) return { start: first.pos, end: first.pos, text: fields.map((f) => `${f} `).join("") };
+  return undefined;
 }
 
 /**
@@ -254,48 +272,56 @@ function newRecord(key: RRsetKey, ttl: number, value: string): NewRecord {
   return { owner: key.name, ttl, text: `${key.name}.\t${ttl}\tIN\t${key.type}\t${rdata}` };
 }
 
+/**
+ * The new text: the old one with the touched entries' byte ranges replaced — removed records cut
+ * out, new ones inserted, splices applied inside kept ones — and every other byte copied as is.
+ */
 function render(
   zone: ParsedZone,
   deleted: ReadonlySet<number>,
   atEntry: ReadonlyMap<number, NewRecord[]>,
   afterEntry: ReadonlyMap<number, NewRecord[]>,
   tail: readonly NewRecord[],
-  edits: ReadonlyMap<number, LineEdit[]>,
+  splices: ReadonlyMap<number, Splice[]>,
 ): string {
+  const text = zone.text;
   const out: string[] = [];
+  const put = (s: string): void => {
+    if (s.length > 0) out.push(s);
+  };
   const emit = (recs: readonly NewRecord[] | undefined): void => {
     if (!recs || recs.length === 0) return;
     const last = out.at(-1);
     if (last !== undefined && !last.endsWith("\n")) out.push(zone.eol);
     for (const r of recs) out.push(r.text + zone.eol);
   };
-  const lineText = (i: number): string => {
-    const line = zone.lines[i] as { text: string; eol: string };
-    let text = line.text;
-    const mine = [...(edits.get(i) ?? [])].sort((a, b) => b.start - a.start);
-    for (const e of mine) text = text.slice(0, e.start) + e.text + text.slice(e.end);
-    return text + line.eol;
-  };
-  const byFirstLine = new Map(zone.entries.map((e) => [e.firstLine, e]));
-  for (let li = 0; li < zone.lines.length; ) {
-    const entry = byFirstLine.get(li);
-    if (!entry) {
-      out.push(lineText(li));
-      li++;
-      continue;
+  const touched = [...new Set([...deleted, ...atEntry.keys(), ...afterEntry.keys(), ...splices.keys()])].sort((a, b) => a - b);
+  let cursor = 0;
+  for (const i of touched) {
+    const entry = entryAt(zone, i);
+    put(text.slice(cursor, entry.startPos));
+    emit(atEntry.get(i));
+    if (!deleted.has(i)) {
+      let at = entry.startPos;
+      for (const s of [...(splices.get(i) ?? [])].sort((a, b) => a.start - b.start)) {
+        put(text.slice(at, s.start));
+        put(s.text);
+        at = s.end;
+      }
+      put(text.slice(at, entry.endPos));
     }
-    emit(atEntry.get(entry.index));
-    if (!deleted.has(entry.index)) {
-      for (let k = entry.firstLine; k <= entry.lastLine; k++) out.push(lineText(k));
-    }
-    emit(afterEntry.get(entry.index));
-    li = entry.lastLine + 1;
+    emit(afterEntry.get(i));
+    cursor = entry.endPos;
   }
+  put(text.slice(cursor));
   emit(tail);
   return out.join("");
 }
 
-/** Parses the new text and checks that it says exactly what was meant; throws otherwise. */
+/**
+ * Reads the new text and checks that it says exactly what was meant; throws otherwise. Both
+ * texts are read item by item, side by side, so no more than one record of each is held.
+ */
 function verify(zone: ParsedZone, text: string, changes: readonly NormalChange[], serial: number): void {
   const fail = (what: string, cause?: unknown): never => {
     throw new ProviderError(`internal error: the edit of ${zone.source} ${what}; nothing was written`, {
@@ -303,28 +329,51 @@ function verify(zone: ParsedZone, text: string, changes: readonly NormalChange[]
       cause,
     });
   };
-  let next: ParsedZone;
+  const managed = new Set(changes.map((c) => keyOf(c.key)));
+  const isManaged = (r: ZoneRecord): boolean => r.class === "IN" && managed.has(`${r.owner} ${r.type}`);
+  const sig = (r: ZoneRecord): string => {
+    const soa = r.type === "SOA" && r.class === "IN";
+    const rdata = r.rdata.map((t, i) => (soa && i === 2 ? "<serial>" : t.text));
+    return `${r.owner} ${r.ttl} ${r.class} ${r.type} ${rdata.join(" ")}`;
+  };
+  /** The next record not managed by these changes; managed ones are kept by key in `into`. */
+  const nextOther = (reader: ZoneReader, into?: Map<string, ZoneRecord[]>): ZoneRecord | undefined => {
+    for (let item = reader.next(); item; item = reader.next()) {
+      if (item.kind !== "record") continue;
+      if (!isManaged(item)) return item;
+      if (into) {
+        const k = `${item.owner} ${item.type}`;
+        into.set(k, [...(into.get(k) ?? []), withValue(item)]);
+      }
+    }
+    return undefined;
+  };
+
+  const old = new ZoneReader(zone.text, { ...zone.options, values: false });
+  const next = new ZoneReader(text, { ...zone.options, values: false });
+  const written = new Map<string, ZoneRecord[]>();
+  let nextSoa: SoaRecord | undefined;
   try {
-    next = parseZone(text, zone.options);
+    for (;;) {
+      const was = nextOther(old);
+      let now: ZoneRecord | undefined;
+      try {
+        now = nextOther(next, written);
+      } catch (e) {
+        return fail(`does not parse (${(e as Error).message})`, e);
+      }
+      if (!was && !now) break;
+      const a = was && sig(was);
+      const b = now && sig(now);
+      if (a !== b) fail(`would also change another record (${a ?? "(none)"} → ${b ?? "(gone)"})`);
+    }
+    nextSoa = next.finish().soa;
   } catch (e) {
+    if (e instanceof ProviderError && e.message.startsWith("internal error")) throw e;
     return fail(`does not parse (${(e as Error).message})`, e);
   }
-  const managed = new Set(changes.map((c) => keyOf(c.key)));
-  const others = (z: ParsedZone): string[] =>
-    z.records
-      .filter((r) => !(r.class === "IN" && managed.has(`${r.owner} ${r.type}`)))
-      .map((r) => {
-        const rdata = r.rdata.map((t, i) => (r === z.soa && i === 2 ? "<serial>" : t.text));
-        return `${r.owner} ${r.ttl} ${r.class} ${r.type} ${rdata.join(" ")}`;
-      });
-  const was = others(zone);
-  const now = others(next);
-  const diff = was.findIndex((s, i) => s !== now[i]);
-  if (diff >= 0 || was.length !== now.length) {
-    fail(`would also change another record (${was[diff] ?? "(none)"} → ${now[diff] ?? "(gone)"})`);
-  }
   for (const c of changes) {
-    if (!holdsExactly(recordsOf(next, c.key), c.after)) fail(`would not leave ${keyOf(c.key)} as asked`);
+    if (!holdsExactly(written.get(keyOf(c.key)) ?? [], c.after)) fail(`would not leave ${keyOf(c.key)} as asked`);
   }
-  if (next.soa?.serial !== serial) fail(`would not set the serial to ${serial}`);
+  if (nextSoa?.serial !== serial) fail(`would not set the serial to ${serial}`);
 }

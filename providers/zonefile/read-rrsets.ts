@@ -1,6 +1,7 @@
 /** The RRsets mailpool manages (A, AAAA, TXT in class IN), as the core sees them. */
 import { normalizeName } from "../../src/util/names.js";
 import type { RRset, RRsetKey } from "../types.js";
+import { F_RECORD, nameHash, recordAt } from "./parse-zone.js";
 import type { ParsedZone, ZoneRecord } from "./parse-zone.js";
 
 /** What `RRset.native` holds for this provider: every record of the RRset, as in the file. */
@@ -11,21 +12,31 @@ export interface ZonefileNative {
 export const isZonefileNative = (x: unknown): x is ZonefileNative =>
   typeof x === "object" && x !== null && Array.isArray((x as { records?: unknown }).records);
 
-/** The records of each owner name, in file order: built once per parsed zone. */
+/** The records of each name asked for, in file order: found once per parsed zone and name. */
 const byOwner = new WeakMap<ParsedZone, Map<string, ZoneRecord[]>>();
 
-function recordsAt(zone: ParsedZone, name: string): readonly ZoneRecord[] {
-  let index = byOwner.get(zone);
-  if (!index) {
-    index = new Map();
-    for (const r of zone.records) {
-      const list = index.get(r.owner);
-      if (list) list.push(r);
-      else index.set(r.owner, [r]);
-    }
-    byOwner.set(zone, index);
+/**
+ * The records of one owner name, in file order. The index holds a hash of every record's owner,
+ * so only the records of this name (and the rare collision) are materialized.
+ */
+export function recordsAt(zone: ParsedZone, name: string): readonly ZoneRecord[] {
+  let cache = byOwner.get(zone);
+  if (!cache) {
+    cache = new Map();
+    byOwner.set(zone, cache);
   }
-  return index.get(name) ?? [];
+  const known = cache.get(name);
+  if (known) return known;
+  const { count, flags, hash } = zone.index;
+  const h = nameHash(name);
+  const found: ZoneRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    if (hash[i] !== h || !((flags[i] as number) & F_RECORD)) continue;
+    const r = recordAt(zone, i);
+    if (r.owner === name) found.push(r);
+  }
+  cache.set(name, found);
+  return found;
 }
 
 /** The records of one RRset, in file order. */

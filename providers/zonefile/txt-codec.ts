@@ -51,6 +51,42 @@ export function decodeTxt(tokens: readonly string[]): string {
   return Buffer.concat(parts).toString("utf8");
 }
 
+/** The byte length of one character-string token, as decodeCharacterString would count it. */
+function characterStringLength(token: string): number {
+  const body = token.startsWith('"') && token.endsWith('"') && token.length >= 2 ? token.slice(1, -1) : token;
+  let n = 0;
+  for (let i = 0; i < body.length; i++) {
+    let c = body.charCodeAt(i);
+    if (c === 0x5c /* \ */ && i + 1 < body.length) {
+      if (/^[0-9]{3}/.test(body.slice(i + 1, i + 4))) {
+        n++;
+        i += 3;
+        continue;
+      }
+      i++;
+      c = body.charCodeAt(i);
+    }
+    if (c <= 0xff) {
+      n++;
+    } else {
+      const cp = body.codePointAt(i) as number;
+      if (cp > 0xffff) i++;
+      n += cp <= 0x7ff ? 2 : cp <= 0xffff ? 3 : 4;
+    }
+  }
+  return n;
+}
+
+/** Throws what decodeTxt throws for these tokens, without building the text. */
+export function checkTxt(tokens: readonly string[]): void {
+  tokens.forEach((t, i) => {
+    const bytes = characterStringLength(t);
+    if (bytes > MAX_STRING) {
+      throw new RangeError(`character-string ${i + 1} of the TXT record is ${bytes} bytes; at most ${MAX_STRING} are allowed (RFC 1035 section 3.3)`);
+    }
+  });
+}
+
 const quoteBytes = (bytes: Uint8Array): string => {
   let out = '"';
   for (const b of bytes) {

@@ -8,6 +8,7 @@ import { constants } from "node:fs";
 import { open, readFile, readdir, realpath, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Stats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { isInZone, normalizeName } from "../../src/util/names.js";
 import { checkBatch } from "../compare-and-swap.js";
 import { ConflictError, ProviderConfigError, ProviderError } from "../types.js";
@@ -47,6 +48,8 @@ export class ZonefileProvider implements Provider {
   readonly lockPath: string;
   readonly stampPath: string;
   readonly #now: () => Date;
+  /** The last zone read and its text. */
+  #last: { readonly zone: ParsedZone; readonly text: string } | undefined;
 
   constructor(
     readonly config: ZonefileConfig,
@@ -120,7 +123,7 @@ export class ZonefileProvider implements Provider {
       }
       serial = edit.serial;
       const target = await realpath(this.config.path);
-      await writeFileAtomic(target, Buffer.from(edit.text, "latin1"), {
+      await writeFileAtomic(target, edit.text, {
         original: before,
         beforeRename: async (temp) => {
           await this.deps.beforeRename?.(temp);
@@ -129,7 +132,7 @@ export class ZonefileProvider implements Provider {
           const now = await stat(target);
           const unchanged =
             now.ino === before.ino && now.size === before.size && now.mtimeMs === before.mtimeMs &&
-            (await readFile(target, "latin1")) === beforeText;
+            (await sameBytes(target, beforeText));
           if (!unchanged) {
             throw new ConflictError(
               `${this.config.path} was changed by someone not holding ${this.lockPath} while mailpool edited it; nothing was written`,
@@ -189,12 +192,17 @@ export class ZonefileProvider implements Provider {
       if (st.size > MAX_ZONE_BYTES) {
         throw new ProviderConfigError(`${this.config.path} is ${st.size} bytes; zone files over ${MAX_ZONE_BYTES} bytes are refused`);
       }
+      // The same bytes as the last load parse the same: no second copy of a large zone (see
+      // docs/design.md, large zone files). Compared byte for byte, never by size and time alone.
+      const last = this.#last;
+      if (last && last.text.length === st.size && (await holds(fh, last.text))) return { ...last, stat: st };
       // latin1: one char per byte, so bytes mailpool does not touch are written back as they were.
       const text = await fh.readFile({ encoding: "latin1" });
       const zone = parseZone(text, {
         source: this.config.path,
         ...(this.config.origin !== undefined ? { origin: this.config.origin } : {}),
       });
+      this.#last = { zone, text };
       return { zone, stat: st, text };
     } finally {
       await fh.close();
@@ -285,4 +293,34 @@ export function fileKind(st: Stats): string {
   if (st.isSocket()) return "a socket";
   if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
   return "not a regular file";
+}
+
+/**
+ * The file holds exactly `text` (latin1, one char a byte), compared a chunk at a time so that a
+ * large zone is not held in memory a second and third time while its rewrite waits to be renamed.
+ */
+export async function sameBytes(path: string, text: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    return await holds(fh, text);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The open file holds exactly `text`, read from its start with positioned reads. */
+async function holds(fh: FileHandle, text: string): Promise<boolean> {
+  // Two reused buffers, the file's bytes and the text's, so the compare leaves no garbage.
+  const size = Math.min(1 << 20, Math.max(text.length, 1));
+  const file = Buffer.allocUnsafe(size);
+  const mine = Buffer.allocUnsafe(size);
+  let pos = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(file, 0, size, pos);
+    if (bytesRead === 0) return pos === text.length;
+    if (pos + bytesRead > text.length) return false;
+    mine.write(text.slice(pos, pos + bytesRead), 0, "latin1");
+    if (file.compare(mine, 0, bytesRead, 0, bytesRead) !== 0) return false;
+    pos += bytesRead;
+  }
 }

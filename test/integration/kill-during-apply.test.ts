@@ -123,8 +123,10 @@ describe("SIGKILL during zone-file applies", () => {
       const wanted = i % 2 === 0 ? [HOSTS[0], HOSTS[2]].sort() : [...HOSTS].sort();
       expect([JSON.stringify(before), JSON.stringify(wanted)], `iteration ${i}: a mix of old and new`).toContain(JSON.stringify(now));
     }
-    // The kills really landed during writes (not all after the process was done).
-    expect(killed).toBeGreaterThan(ITERATIONS / 2);
+    // The kills really landed during writes (not all after the process was done). A kill before
+    // the rename leaves the next run nothing to write (it is not killed), so kills that all land
+    // during writes make exactly half; more needs one to land after the rename, which is luck.
+    expect(killed, `${killed} of ${ITERATIONS} runs killed`).toBeGreaterThanOrEqual(ITERATIONS / 2);
 
     // Two runs that write (a removal, then the reinstatement) converge and clean up after the
     // killed ones: their lock is taken over, their temp and lock-taker files removed.
