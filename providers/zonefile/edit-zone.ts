@@ -14,15 +14,14 @@
  * - The result is read again and checked: only the changed RRsets and the serial differ. Like the
  *   parse, the edit materializes only the records it touches: memory stays a few times the text.
  */
-import { canonicalIp, ipFamily } from "../../src/util/ip.js";
-import { isInZone, normalizeName } from "../../src/util/names.js";
-import { ConflictError, ProviderConfigError, ProviderError, keyOf } from "../types.js";
+import { isInZone } from "../../src/util/names.js";
+import { checkBatch, type CheckedChange } from "../compare-and-swap.js";
+import { ProviderConfigError, ProviderError, keyOf } from "../types.js";
 import type { RRset, RRsetChange, RRsetContent, RRsetKey } from "../types.js";
 import { F_RECORD, F_TTL_DIRECTIVE, ZoneReader, entryAt, recordAt, withValue } from "./parse-zone.js";
 import type { ParsedZone, SoaRecord, ZoneRecord } from "./parse-zone.js";
 import { cnameAt, isZonefileNative, recordsAt, recordsOf, rrsetOf } from "./read-rrsets.js";
 import { bumpSerial } from "./serial.js";
-import { MAX_TTL } from "./ttl.js";
 import { encodeTxt } from "./txt-codec.js";
 
 export interface EditOptions {
@@ -39,12 +38,8 @@ export interface ZoneEdit {
   readonly serial?: { readonly from: number; readonly to: number };
 }
 
-interface NormalChange {
-  readonly key: RRsetKey;
-  readonly before: RRset | null;
-  /** Null: delete. Values canonical and unique. */
-  readonly after: RRsetContent | null;
-}
+/** A checked change: normalized name, `after` canonical and unique (null: delete). */
+type NormalChange = CheckedChange;
 
 interface NewRecord {
   readonly owner: string;
@@ -184,52 +179,15 @@ function inheritanceFix(
  * no longer matches; returns the changes with normalized names and canonical values.
  */
 export function checkChanges(zone: ParsedZone, changes: readonly RRsetChange[]): NormalChange[] {
-  const seen = new Set<string>();
-  const normal: NormalChange[] = [];
-  for (const change of changes) {
-    const key: RRsetKey = { name: normalizeName(change.key.name), type: change.key.type };
-    if (!isInZone(key.name, zone.apex)) {
-      throw new ProviderConfigError(`${key.name} is not in the zone ${zone.apex} of ${zone.source}`);
-    }
-    if (seen.has(keyOf(key))) {
-      throw new ProviderError(`two changes for ${keyOf(key)} in one batch`, { transient: false });
-    }
-    seen.add(keyOf(key));
-    normal.push({ key, before: change.before, after: normalizeContent(key, change.after) });
-  }
-  for (const change of normal) {
-    const live = rrsetOf(zone, change.key);
-    if (!sameAsBefore(live, change.before)) {
-      throw new ConflictError(
-        `${keyOf(change.key)} changed since it was read: expected ${describeSet(change.before)}, ` +
-          `${zone.source} has ${describeSet(live ?? null)}; nothing was written`,
-        change.key,
-      );
-    }
-  }
-  return normal;
-}
-
-function normalizeContent(key: RRsetKey, after: RRsetContent | null): RRsetContent | null {
-  if (after === null || after.values.length === 0) return null;
-  if (!Number.isInteger(after.ttl) || after.ttl < 0 || after.ttl > MAX_TTL) {
-    throw new ProviderError(`${keyOf(key)}: TTL ${after.ttl} is not a whole number of seconds`, { transient: false });
-  }
-  const values: string[] = [];
-  for (const v of after.values) {
-    let value = v;
-    if (key.type !== "TXT") {
-      const family = key.type === "A" ? 4 : 6;
-      if (ipFamily(v) !== family) {
-        throw new ProviderError(`${keyOf(key)}: ${JSON.stringify(v)} is not an IPv${family} address`, {
-          transient: false,
-        });
-      }
-      value = canonicalIp(v);
-    }
-    if (!values.includes(value)) values.push(value);
-  }
-  return { ttl: after.ttl, values };
+  // The compare-and-swap rule shared with the memory provider (providers/compare-and-swap.ts).
+  return checkBatch(changes, {
+    live: (key) => rrsetOf(zone, key),
+    same: sameAsBefore,
+    checkKey: (key) => {
+      if (!isInZone(key.name, zone.apex)) throw new ProviderConfigError(`${key.name} is not in the zone ${zone.apex} of ${zone.source}`);
+    },
+    found: (live) => `${zone.source} has ${live}; nothing was written`,
+  });
 }
 
 /** The live RRset is the one the change was planned against (TTL and set of values). */
@@ -264,8 +222,6 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean =>
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
   sameList([...new Set(a)].sort(), [...new Set(b)].sort());
 
-const describeSet = (r: RRset | RRsetContent | null): string =>
-  r === null ? "no such RRset" : `TTL ${r.ttl} [${r.values.map((v) => JSON.stringify(v)).join(", ")}]`;
 
 function newRecord(key: RRsetKey, ttl: number, value: string): NewRecord {
   const rdata = key.type === "TXT" ? encodeTxt(value) : value;

@@ -10,7 +10,6 @@ import { basename, dirname, join } from "node:path";
 import type { Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { isInZone, normalizeName } from "../../src/util/names.js";
-import { checkBatch } from "../compare-and-swap.js";
 import { ConflictError, ProviderConfigError, ProviderError } from "../types.js";
 import type { ApplyResult, Provider, ProviderContext, RRset, RRsetChange, RRsetKey } from "../types.js";
 import { writeFileAtomic } from "./atomic-write.js";
@@ -108,13 +107,7 @@ export class ZonefileProvider implements Provider {
       const { zone, stat: before, text: beforeText } = await this.load();
       for (const c of changes) if (c.key.type !== "TXT" && c.after !== null) this.#refuseBesideCname(zone, c.key.name);
       await this.#removeOrphans();
-      // The compare-and-swap rule shared with the memory provider (every `before` against the file).
-      checkBatch(changes, {
-        live: (key) => rrsetOf(zone, key),
-        same: sameAsBefore,
-        checkKey: (key) => this.#checkInZone(zone, key.name),
-        found: (live) => `${zone.source} has ${live}; nothing was written`,
-      });
+      // editZone checks the batch first: the compare-and-swap rule shared with the memory provider.
       const edit = editZone(zone, changes, { now: this.#now() });
       applied = edit.applied;
       if (edit.applied === 0 || !edit.serial) {
