@@ -264,8 +264,13 @@ export function* renderJsonParts(report: CycleReport, meta: { controllerId: stri
   }
   yield whole.slice(0, at) + '\n  "pools": [';
   let first = true;
+  // Each pool stringified inside a one-pool document of the same shape, so JSON.stringify does
+  // the indentation the whole document would have had; only the wrapper is cut off.
+  const open = '{\n  "pools": [\n'.length;
+  const close = "\n  ]\n}".length;
   for (const p of plans) {
-    yield (first ? "\n    " : ",\n    ") + JSON.stringify(poolJson(p), null, 2).replaceAll("\n", "\n    ");
+    const one = JSON.stringify({ pools: [poolJson(p)] }, null, 2);
+    yield (first ? "\n" : ",\n") + one.slice(open, one.length - close);
     first = false;
   }
   yield "\n  ]," + whole.slice(at + slot.length - 1);
