@@ -31,7 +31,10 @@ export function probedAddresses(pool: PoolSpec): { address: string; serverName: 
   }
   // IP takeover: the member's host and its standby, each on its own address (never moving).
   for (const m of pool.members) {
-    for (const a of [m.hostAddress, m.ipTakeover?.standby]) if (a !== undefined && !out.has(a)) out.set(a, m.serverName ?? pool.name);
+    const host = m.hostAddress;
+    const standby = m.ipTakeover?.standby;
+    if (host !== undefined && !out.has(host)) out.set(host, m.serverName ?? pool.name);
+    if (standby !== undefined && !out.has(standby)) out.set(standby, m.serverName ?? pool.name);
   }
   return [...out].map(([address, serverName]) => ({ address, serverName }));
 }
