@@ -134,6 +134,15 @@ export class Dialogue {
     this.#reader.attach(secure);
   }
 
+  /**
+   * A line already received, taken without a wait (no promise, no race): a multi-line reply
+   * (EHLO's) mostly arrives in one segment. undefined when none is buffered or the probe was
+   * aborted; then `read` waits as usual.
+   */
+  bufferedLine(): string | undefined {
+    return this.signal.aborted ? undefined : this.#reader.shift();
+  }
+
   /** The next line from the server. */
   read(what: string): Promise<string> {
     const reader = this.#reader;
