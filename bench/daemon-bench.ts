@@ -91,7 +91,8 @@ async function failover(): Promise<void> {
 
 async function steady(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mailpool-steady-"));
-  const fleet = await startFleet({ count: STEADY, delayMs: 0 });
+  // Outlive the cycles (one a second) with room for the start: the fleet stops by itself after its lifetime.
+  const fleet = await startFleet({ count: STEADY, delayMs: 0, lifetimeS: CYCLES + 300 });
   try {
     const port = await freePort();
     const config = writeBenchConfig({

@@ -2,7 +2,10 @@
 import { createLogger } from "../log.js";
 import { quietOnClosedPipe } from "./closed-pipe.js";
 import { EXIT, main } from "./main.js";
+import { tuneHeapGrowth } from "./heap-tuning.js";
 import { routeProcessWarnings } from "./process-warnings.js";
+
+tuneHeapGrowth(process.execArgv, process.env.NODE_OPTIONS);
 
 quietOnClosedPipe(process.stdout);
 quietOnClosedPipe(process.stderr);

@@ -9,7 +9,7 @@ import { configJsonSchema } from "../config/schema.js";
 import { runCycle } from "../controller/cycle.js";
 import { createRuntime } from "../controller/runtime.js";
 import { createLogger as newLogger } from "../log.js";
-import { hasChanges, refusedAdoptions, renderJson, renderText } from "../plan/render.js";
+import { hasChanges, refusedAdoptions, renderJson, renderJsonParts, renderText, writeParts } from "../plan/render.js";
 import { PROBE_SCHEMES_TEXT } from "../probes/protocols.js";
 import { onInterrupt, SIGNAL_EXIT } from "./interrupt.js";
 import { logWarningsTo } from "./process-warnings.js";
@@ -148,11 +148,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           color: process.stdout.isTTY === true && !env.NO_COLOR,
         });
       }
-      const text =
-        globals().output === "json"
-          ? renderJson(report, { controllerId: config.controllerId, mode })
-          : renderText(report, { color: process.stdout.isTTY === true && !env.NO_COLOR });
-      stdout.write(flags.compact && globals().output === "json" ? JSON.stringify(JSON.parse(text)) + "\n" : text);
+      if (globals().output === "json" && !flags.compact) {
+        // In parts: a 10,000-member plan is never one object tree and one 2.4 MB string at once.
+        writeParts(stdout, renderJsonParts(report, { controllerId: config.controllerId, mode }));
+      } else {
+        const text =
+          globals().output === "json"
+            ? renderJson(report, { controllerId: config.controllerId, mode })
+            : renderText(report, { color: process.stdout.isTTY === true && !env.NO_COLOR });
+        stdout.write(flags.compact && globals().output === "json" ? JSON.stringify(JSON.parse(text)) + "\n" : text);
+      }
       if (flags.out !== undefined && mode === "plan" && ipMovesIn(report) > 0) {
         stderr.write(`${IP_MOVES_NOT_SAVED}; no plan file was written (\`mailpool apply\` applies the changes and the moves directly).\n`);
         return EXIT.failure;

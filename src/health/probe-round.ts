@@ -31,12 +31,20 @@ export function probedAddresses(pool: PoolSpec): { address: string; serverName: 
   }
   // IP takeover: the member's host and its standby, each on its own address (never moving).
   for (const m of pool.members) {
-    for (const a of [m.hostAddress, m.ipTakeover?.standby]) if (a !== undefined && !out.has(a)) out.set(a, m.serverName ?? pool.name);
+    const host = m.hostAddress;
+    const standby = m.ipTakeover?.standby;
+    if (host !== undefined && !out.has(host)) out.set(host, m.serverName ?? pool.name);
+    if (standby !== undefined && !out.has(standby)) out.set(standby, m.serverName ?? pool.name);
   }
   return [...out].map(([address, serverName]) => ({ address, serverName }));
 }
 
-export async function probeAddress(
+/**
+ * Probes one address with every check of its pool. Written with callbacks, not async closures:
+ * a round starts every address at once and the runner queues them (the bound sits there, after
+ * the daemon's spread sleep), so what each waiting address holds is paid 10,000 times over.
+ */
+export function probeAddress(
   pool: PoolSpec,
   address: string,
   serverName: string,
@@ -44,23 +52,30 @@ export async function probeAddress(
   probe: ProbeFn,
   signal: AbortSignal,
 ): Promise<AddressResult> {
-  const observations: Record<string, Observation> = {};
-  await Promise.all(
-    pool.checks.map(async (name) => {
-      const check = checks[name]!;
-      observations[name] = await probe({ host: address, port: check.port, serverName }, check, signal);
-    }),
-  );
-  const failed = pool.checks.filter((n) => !observations[n]!.ok);
-  return {
-    ok: failed.length === 0,
-    reason: failed.length === 0 ? "ok" : failed.map((n) => `${n}: ${observations[n]!.reason}`).join("; "),
-    observations,
-  };
+  const names = pool.checks;
+  if (names.length === 1) {
+    const name = names[0]!;
+    const check = checks[name]!;
+    return probe({ host: address, port: check.port, serverName }, check, signal).then((o) => resultOf(names, { [name]: o }));
+  }
+  return Promise.all(names.map((name) => probe({ host: address, port: checks[name]!.port, serverName }, checks[name]!, signal))).then((all) => {
+    const observations: Record<string, Observation> = {};
+    names.forEach((name, i) => (observations[name] = all[i]!));
+    return resultOf(names, observations);
+  });
+}
+
+function resultOf(names: readonly string[], observations: Record<string, Observation>): AddressResult {
+  let reason: string | undefined;
+  for (const n of names) {
+    const o = observations[n]!;
+    if (!o.ok) reason = reason === undefined ? `${n}: ${o.reason}` : `${reason}; ${n}: ${o.reason}`;
+  }
+  return { ok: reason === undefined, reason: reason ?? "ok", observations };
 }
 
 /** Probes the given pools' addresses (all of them, or those `only` selects) once. */
-export async function probeRound(
+export function probeRound(
   pools: readonly PoolSpec[],
   checks: Readonly<Record<string, CheckSpec>>,
   probe: ProbeFn,
@@ -68,14 +83,26 @@ export async function probeRound(
   only?: (pool: string, address: string) => boolean,
 ): Promise<Map<string, AddressResult>> {
   const results = new Map<string, AddressResult>();
-  await Promise.all(
-    pools.flatMap((pool) =>
-      probedAddresses(pool)
-        .filter(({ address }) => only?.(pool.name, address) ?? true)
-        .map(async ({ address, serverName }) => {
-          results.set(addressKey(pool.name, address), await probeAddress(pool, address, serverName, checks, probe, signal));
-        }),
-    ),
-  );
-  return results;
+  return new Promise((resolve, reject) => {
+    let pending = 1; // this loop's own share, released after it
+    const settle = () => {
+      if (--pending === 0) resolve(results);
+    };
+    try {
+      for (const pool of pools) {
+        for (const { address, serverName } of probedAddresses(pool)) {
+          if (only !== undefined && !only(pool.name, address)) continue;
+          const key = addressKey(pool.name, address);
+          pending++;
+          probeAddress(pool, address, serverName, checks, probe, signal).then((r) => {
+            results.set(key, r);
+            settle();
+          }, reject);
+        }
+      }
+    } catch (error) {
+      reject(error);
+    }
+    settle();
+  });
 }

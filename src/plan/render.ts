@@ -198,29 +198,37 @@ function healthByPool(report: CycleReport): Map<string, CycleReport["health"][nu
 }
 
 export function renderJson(report: CycleReport, meta: { controllerId: string; mode: string }): string {
+  return [...renderJsonParts(report, meta)].join("");
+}
+
+/**
+ * The JSON plan in parts whose concatenation is exactly `renderJson`: the document without its
+ * pools, then each pool's entry, so a 10,000-member plan (2.4 MB) is never one object tree and
+ * one string at once; write the parts as they come (`writeParts`).
+ */
+export function* renderJsonParts(report: CycleReport, meta: { controllerId: string; mode: string }): Generator<string> {
   const health = healthByPool(report);
+  const poolJson = (p: CycleReport["results"][number]["plans"][number]) => ({
+    pool: p.pool,
+    provider: p.provider,
+    owner: markerOwner(p.current.marker) ?? null,
+    current: {
+      A: p.current.A ? { ttl: p.current.A.ttl, values: p.current.A.values } : null,
+      AAAA: p.current.AAAA ? { ttl: p.current.AAAA.ttl, values: p.current.AAAA.values } : null,
+    },
+    health: (health.get(p.pool) ?? [])
+      .map((h) => ({ address: h.address, role: h.role, label: h.label, health: h.verdict.health, reason: h.verdict.reason })),
+    actions: p.actions.map(actionJson),
+    held: p.held.map(heldJson),
+    alarms: p.alarms,
+  });
   const value = {
     version: 1,
     mode: meta.mode,
     dryRun: report.dryRun,
     controllerId: meta.controllerId,
     proberIsolation: report.proberIsolation ?? null,
-    pools: report.results.flatMap((r) =>
-      r.plans.map((p) => ({
-        pool: p.pool,
-        provider: p.provider,
-        owner: markerOwner(p.current.marker) ?? null,
-        current: {
-          A: p.current.A ? { ttl: p.current.A.ttl, values: p.current.A.values } : null,
-          AAAA: p.current.AAAA ? { ttl: p.current.AAAA.ttl, values: p.current.AAAA.values } : null,
-        },
-        health: (health.get(p.pool) ?? [])
-          .map((h) => ({ address: h.address, role: h.role, label: h.label, health: h.verdict.health, reason: h.verdict.reason })),
-        actions: p.actions.map(actionJson),
-        held: p.held.map(heldJson),
-        alarms: p.alarms,
-      })),
-    ),
+    pools: [] as unknown[],
     providers: report.results.map((r) => ({
       name: r.provider,
       attempts: r.attempts,
@@ -245,7 +253,40 @@ export function renderJson(report: CycleReport, meta: { controllerId: string; mo
       : null,
     summary: summarize(report),
   };
-  return JSON.stringify(value, null, 2) + "\n";
+  const whole = JSON.stringify(value, null, 2) + "\n";
+  // The empty pools array at the top level: JSON strings hold no raw newline, so this is the key.
+  const slot = '\n  "pools": [],\n';
+  const at = whole.indexOf(slot);
+  const plans = report.results.flatMap((r) => r.plans);
+  if (plans.length === 0 || at < 0) {
+    yield whole;
+    return;
+  }
+  yield whole.slice(0, at) + '\n  "pools": [';
+  let first = true;
+  // Each pool stringified inside a one-pool document of the same shape, so JSON.stringify does
+  // the indentation the whole document would have had; only the wrapper is cut off.
+  const open = '{\n  "pools": [\n'.length;
+  const close = "\n  ]\n}".length;
+  for (const p of plans) {
+    const one = JSON.stringify({ pools: [poolJson(p)] }, null, 2);
+    yield (first ? "\n" : ",\n") + one.slice(open, one.length - close);
+    first = false;
+  }
+  yield "\n  ]," + whole.slice(at + slot.length - 1);
+}
+
+/** Writes parts in batches of about 64 KiB. */
+export function writeParts(out: { write(s: string): unknown }, parts: Iterable<string>): void {
+  let batch = "";
+  for (const part of parts) {
+    batch += part;
+    if (batch.length >= 65_536) {
+      out.write(batch);
+      batch = "";
+    }
+  }
+  if (batch.length > 0) out.write(batch);
 }
 
 function colors(on: boolean) {

@@ -71,13 +71,24 @@ export class Dialogue {
     this.#reader = new LineReader(check.maxLineBytes, check.maxTotalBytes);
   }
 
-  async phase<T>(name: string, work: () => Promise<T>): Promise<T> {
+  /** Times `work` as the phase `name` (recorded whether it resolves or fails). No async frame of its own. */
+  phase<T>(name: string, work: () => Promise<T>): Promise<T> {
     const start = performance.now();
+    const record = () => void this.phases.push({ name, ms: round1(performance.now() - start) });
+    let running: Promise<T>;
     try {
-      return await work();
-    } finally {
-      this.phases.push({ name, ms: round1(performance.now() - start) });
+      running = work();
+    } catch (error) {
+      record();
+      return Promise.reject(error);
     }
+    return running.then(
+      (value) => (record(), value),
+      (error: unknown) => {
+        record();
+        throw error;
+      },
+    );
   }
 
   /** TCP connect, bounded by connectTimeoutMs; then, for implicit TLS, nothing is read in clear. */
@@ -121,6 +132,15 @@ export class Dialogue {
     if (verdict.warning) this.warnings.push(verdict.warning);
     if (verdict.failure) fail(verdict.failure);
     this.#reader.attach(secure);
+  }
+
+  /**
+   * A line already received, taken without a wait (no promise, no race): a multi-line reply
+   * (EHLO's) mostly arrives in one segment. undefined when none is buffered or the probe was
+   * aborted; then `read` waits as usual.
+   */
+  bufferedLine(): string | undefined {
+    return this.signal.aborted ? undefined : this.#reader.shift();
   }
 
   /** The next line from the server. */

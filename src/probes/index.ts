@@ -1,7 +1,7 @@
 import { abortedObservation } from "./dialogue.js";
 import { PROTOCOLS } from "./protocols.js";
 import { probeDialogue } from "./scripted.js";
-import { SignalFanOut } from "./signal-fan-out.js";
+import { SignalFanOut, type Abortable } from "./signal-fan-out.js";
 import type { CheckSpec, Observation, Prober, ProbeTarget, Protocol } from "./types.js";
 
 export { BUILTIN_CHECKS, DEFAULT_PORTS, DEFAULT_TLS_RULES, builtinCheck } from "./builtin-checks.js";
@@ -28,9 +28,33 @@ export interface ProbeRunnerOptions {
 }
 
 /**
+ * A probe waiting for a slot, and all it holds while it waits: no signal of its own, no socket,
+ * no timer, no closure (the prototype's `abort` is shared).
+ */
+class SlotRequest {
+  /** Set while waiting; cleared once admitted or aborted. */
+  settle: ((admitted: boolean) => void) | undefined;
+  /** The fan-out set that tells this request about an abort. */
+  watchers: Set<Abortable> | undefined;
+  constructor(settle: (admitted: boolean) => void) {
+    this.settle = settle;
+  }
+  abort(): void {
+    const settle = this.settle;
+    this.settle = undefined;
+    this.watchers = undefined;
+    settle?.(false);
+  }
+}
+
+/**
  * Runs probes with a global bound on how many are in flight. Probes beyond the bound wait in
- * order; one whose signal aborts while waiting leaves the queue and reports "aborted" without
- * ever connecting. A probe's own deadline starts when it runs, not while it waits.
+ * order, each holding only a slot request: a probe's own AbortSignal, its socket and its
+ * deadline are made once it has a slot, so 10,000 probes queued at once cost 10,000 small
+ * objects, not 10,000 AbortControllers. One whose signal aborts while waiting leaves the queue
+ * at once and reports "aborted" without ever connecting. A probe's own deadline starts when it
+ * runs, not while it waits. Work done before calling the runner (the daemon's spread sleep)
+ * holds no slot, so those waits overlap.
  */
 export function createProbeRunner(options: ProbeRunnerOptions): ProbeRunner {
   const { concurrency, now = Date.now, probers: table = probers } = options;
@@ -39,49 +63,65 @@ export function createProbeRunner(options: ProbeRunnerOptions): ProbeRunner {
   }
   const fanOut = new SignalFanOut();
   let running = 0;
-  const waiting: Array<() => void> = [];
+  // FIFO with a moving head; aborted requests stay as settled husks until the head passes them
+  // (O(1) abort, no splice), and the array is reset whenever the head catches up.
+  let queue: (SlotRequest | undefined)[] = [];
+  let head = 0;
 
-  /** Resolves true when a slot is ours, false when the signal aborted first. */
-  const acquire = (signal: AbortSignal): Promise<boolean> => {
-    if (signal.aborted) return Promise.resolve(false);
+  /** true when a slot is ours, false (or a promise of false) when the signal aborted first. */
+  const acquire = (signal: AbortSignal): boolean | Promise<boolean> => {
+    if (signal.aborted) return false;
     if (running < concurrency) {
       running++;
-      return Promise.resolve(true);
+      return true;
     }
-    return new Promise((resolve) => {
-      const admit = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(true);
-      };
-      const onAbort = () => {
-        waiting.splice(waiting.indexOf(admit), 1);
-        resolve(false);
-      };
-      waiting.push(admit);
-      signal.addEventListener("abort", onAbort, { once: true });
+    return new Promise<boolean>((resolve) => {
+      const request = new SlotRequest(resolve);
+      request.watchers = fanOut.watch(signal, request);
+      queue.push(request);
     });
   };
   /** Hands the slot straight to the next waiter, so it is never briefly free for a newcomer. */
   const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
+    while (head < queue.length) {
+      const next = queue[head]!;
+      queue[head++] = undefined;
+      const settle = next.settle;
+      if (settle === undefined) continue; // aborted while waiting
+      next.settle = undefined;
+      next.watchers?.delete(next);
+      next.watchers = undefined;
+      if (head === queue.length) (queue = []), (head = 0);
+      else if (head > 1024 && head * 2 > queue.length) (queue = queue.slice(head)), (head = 0);
+      settle(true);
+      return;
+    }
+    queue = [];
+    head = 0;
+    running--;
   };
 
-  return async (target, check, cycleSignal) => {
-    // Each probe listens to a signal of its own, so the cycle's signal carries one listener
-    // from this runner however many probes are queued or running (signal-fan-out.ts).
-    const own = fanOut.child(cycleSignal);
+  const start = async (target: ProbeTarget, check: CheckSpec, cycleSignal: AbortSignal): Promise<Observation> => {
     try {
-      if (!(await acquire(own.signal))) return abortedObservation();
+      // Each running probe listens to a signal of its own, so the cycle's signal carries one
+      // listener from this runner however many probes are queued or running (signal-fan-out.ts).
+      const own = fanOut.child(cycleSignal);
       try {
         const probe = check.protocol === "dialogue" ? probeDialogue : table[check.protocol];
         return await probe(target, check, own.signal, { now });
       } finally {
-        release();
+        own.done();
       }
     } finally {
-      own.done();
+      release();
     }
+  };
+
+  // A queued probe waits in a `then` on its slot request, not in a suspended async frame.
+  return (target, check, cycleSignal) => {
+    const slot = acquire(cycleSignal);
+    if (slot === true) return start(target, check, cycleSignal);
+    if (slot === false) return Promise.resolve(abortedObservation());
+    return slot.then((admitted) => (admitted ? start(target, check, cycleSignal) : abortedObservation()));
   };
 }

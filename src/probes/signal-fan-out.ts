@@ -11,8 +11,13 @@ export interface FannedSignal {
   done(): void;
 }
 
+/** Anything that can be told the parent aborted: an AbortController, a queued slot request. */
+export interface Abortable {
+  abort(reason: unknown): void;
+}
+
 export class SignalFanOut {
-  readonly #children = new WeakMap<AbortSignal, Set<AbortController>>();
+  readonly #children = new WeakMap<AbortSignal, Set<Abortable>>();
 
   /** A signal that aborts, with the same reason, when `parent` does. Call `done()` after. */
   child(parent: AbortSignal): FannedSignal {
@@ -21,9 +26,27 @@ export class SignalFanOut {
       own.abort(parent.reason);
       return { signal: own.signal, done: () => {} };
     }
+    const set = this.#setOf(parent);
+    set.add(own);
+    return { signal: own.signal, done: () => void set.delete(own) };
+  }
+
+  /**
+   * Calls `target.abort(reason)` once when `parent` aborts, through the same single listener as
+   * the children; returns the set to delete `target` from when it no longer needs telling (no
+   * closure per target). The caller checks `parent.aborted` first: a parent that has already
+   * aborted never calls back.
+   */
+  watch(parent: AbortSignal, target: Abortable): Set<Abortable> {
+    const set = this.#setOf(parent);
+    set.add(target);
+    return set;
+  }
+
+  #setOf(parent: AbortSignal): Set<Abortable> {
     let live = this.#children.get(parent);
     if (!live) {
-      const set = new Set<AbortController>();
+      const set = new Set<Abortable>();
       live = set;
       this.#children.set(parent, set);
       parent.addEventListener(
@@ -35,8 +58,6 @@ export class SignalFanOut {
         { once: true },
       );
     }
-    const set = live;
-    set.add(own);
-    return { signal: own.signal, done: () => void set.delete(own) };
+    return live;
   }
 }

@@ -17,7 +17,7 @@ export async function readReply(d: Dialogue, what: string): Promise<SmtpReply> {
   const lines: string[] = [];
   const raw: string[] = [];
   for (;;) {
-    const line = await d.read(what);
+    const line = d.bufferedLine() ?? (await d.read(what));
     raw.push(line);
     const match = /^(\d{3})([ -]|$)(.*)$/.exec(line);
     if (!match) return fail(`unexpected ${what}: ${JSON.stringify(clip(line))}`);
