@@ -21,7 +21,7 @@ import {
 } from "../types.js";
 import type { BatchOps, CloudflareClient, DnsRecord } from "./client.js";
 import { toProviderError } from "./errors.js";
-import { ZONE_PER_PAGE, ZoneListingChoice } from "./zone-listing.js";
+import { ZONE_PER_PAGE, zoneListingChoice } from "./zone-listing.js";
 import {
   editCount,
   editsFor,
@@ -65,7 +65,7 @@ export class CloudflareProvider implements Provider {
   readonly kind = "cloudflare";
   readonly #o: CloudflareProviderOptions;
   readonly #perPage: number;
-  readonly #listing = new ZoneListingChoice();
+  readonly #listing = zoneListingChoice();
   #zoneId: string | undefined;
 
   constructor(options: CloudflareProviderOptions) {

@@ -7,19 +7,11 @@
  * one pool is not paged through); the zone once they outnumber the pages its last listing took
  * (before any listing: more than FEW_KEYS pairs, i.e. more than three pools).
  */
+import { ZoneListingChoice } from "../zone-listing-choice.js";
+
 export const FEW_KEYS = 9;
 /** Records per page of a zone listing (the API allows up to 5,000,000; responses stay a few MB). */
 export const ZONE_PER_PAGE = 5000;
 
-export class ZoneListingChoice {
-  #pages: number | undefined;
-
-  /** True when listing the zone by type should take fewer requests than `byName` listings. */
-  wholeZone(byName: number): boolean {
-    return this.#pages === undefined ? byName > FEW_KEYS : this.#pages < byName;
-  }
-
-  learned(pages: number): void {
-    this.#pages = pages;
-  }
-}
+/** The by-name/whole-zone rule, with this provider's threshold. */
+export const zoneListingChoice = (): ZoneListingChoice => new ZoneListingChoice(FEW_KEYS);

@@ -25,7 +25,7 @@ import { toLogicalRRset, toRoute53Changes, type RecordStyle } from "./record-set
 import type { ListResourceRecordSetsRequest } from "@aws-sdk/client-route-53";
 import type { ResourceRecordSet, Route53Api } from "./route53-api.js";
 import { fromRoute53Name, toRoute53Name } from "./wire-format.js";
-import { listWholeZone, topNames, ZoneListingChoice } from "./zone-listing.js";
+import { listWholeZone, topNames, zoneListingChoice } from "./zone-listing.js";
 
 /** Route 53 answers at most this many multivalue answer records to one query. */
 export const MULTIVALUE_ANSWER_MAX = 8;
@@ -61,7 +61,7 @@ export class Route53Provider implements Provider {
   readonly #pageSize: number;
   readonly #limits: BatchLimits;
   #zone: Promise<Zone> | undefined;
-  readonly #listing = new ZoneListingChoice();
+  readonly #listing = zoneListingChoice();
 
   constructor(options: Route53ProviderOptions) {
     this.#config = options.config;

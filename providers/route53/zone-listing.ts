@@ -8,6 +8,8 @@
  * outnumber the pages the zone's last full listing took (before any listing: more than
  * FEW_POOLS pools).
  */
+import { ZoneListingChoice } from "../zone-listing-choice.js";
+
 import { toProviderError } from "./errors.js";
 import type { ResourceRecordSet, Route53Api } from "./route53-api.js";
 import { fromRoute53Name } from "./wire-format.js";
@@ -26,19 +28,8 @@ export function topNames(names: readonly string[]): string[] {
   });
 }
 
-/** Per zone: how many pages its last whole listing took, to compare with a by-name read. */
-export class ZoneListingChoice {
-  #pages: number | undefined;
-
-  /** True when listing the whole zone should take fewer requests than `listings` by-name reads. */
-  wholeZone(listings: number): boolean {
-    return this.#pages === undefined ? listings > FEW_POOLS : this.#pages < listings;
-  }
-
-  learned(pages: number): void {
-    this.#pages = pages;
-  }
-}
+/** The by-name/whole-zone rule, with this provider's threshold. */
+export const zoneListingChoice = (): ZoneListingChoice => new ZoneListingChoice(FEW_POOLS);
 
 /**
  * Every record set of the zone, grouped by (normalised) name, for the names asked about (names

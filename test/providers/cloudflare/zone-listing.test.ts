@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RRset, RRsetKey } from "../../../providers/types.js";
-import { FEW_KEYS, ZoneListingChoice } from "../../../providers/cloudflare/zone-listing.js";
+import { FEW_KEYS, zoneListingChoice } from "../../../providers/cloudflare/zone-listing.js";
 import { CONTROLLER, COMMENT, harness, signal, type Harness } from "./helpers.js";
 
 const poolName = (i: number) => `p${i}.example.com`;
@@ -72,7 +72,7 @@ describe("Cloudflare provider: reading many pools lists the zone by type", () =>
   });
 
   it("chooses names one by one when few, or when the zone's last listing took more pages than there are pairs", () => {
-    const choice = new ZoneListingChoice();
+    const choice = zoneListingChoice();
     expect(choice.wholeZone(FEW_KEYS)).toBe(false);
     expect(choice.wholeZone(FEW_KEYS + 1)).toBe(true);
     choice.learned(20);
