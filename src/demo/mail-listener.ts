@@ -357,14 +357,23 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
     sockets.size === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
 
   let port = options.port ?? 0;
+  // Starting a listener that is already up is a no-op (a listen() then would throw and leave
+  // its error listener behind: one more per call).
   const listen = () =>
     new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host, port }, () => {
-        server.off("error", reject);
-        port = (server.address() as AddressInfo).port;
-        resolve();
-      });
+      if (server.listening) return resolve();
+      const fail = (e: Error) => reject(e);
+      server.once("error", fail);
+      try {
+        server.listen({ host, port }, () => {
+          server.off("error", fail);
+          port = (server.address() as AddressInfo).port;
+          resolve();
+        });
+      } catch (e) {
+        server.off("error", fail);
+        reject(e as Error);
+      }
     });
   await listen();
 
