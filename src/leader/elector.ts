@@ -157,7 +157,7 @@ export class LeaderElector {
     const started = this.#now();
     // A request may not outlive the term it would extend: bound it by the renew deadline.
     const budget = this.#leader ? Math.max(1, this.#renewSentAt + this.#o.renewDeadlineMs - started) : this.#o.renewDeadlineMs;
-    const signal = AbortSignal.any([stop, AbortSignal.timeout(budget)]);
+    const signal = AbortSignal.any([stop, AbortSignal.timeout(Math.ceil(budget))]);
     const api = this.#o.api;
     const me = this.#o.identity;
     try {
@@ -214,14 +214,27 @@ export class LeaderElector {
       return;
     }
     this.#renewSentAt = sentAt;
-    if (this.#deadlineTimer !== undefined) this.#timers.clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = this.#timers.setTimeout(() => this.isLeader(), sentAt + this.#o.renewDeadlineMs - this.#now());
+    this.#armDeadline();
     if (!this.#leader) {
       this.#leader = true;
       this.#term = new AbortController();
       this.#o.logger.info({ lease: this.#o.api.describe, identity: this.#o.identity, how }, "leader election: became the leader");
       this.#o.onChange?.(true, how);
     }
+  }
+
+  /**
+   * The term ends at the renew deadline even while a request hangs. A timer may fire a fraction
+   * of a millisecond before the clock says the deadline has passed (timers count whole
+   * milliseconds of a cached loop time): then it is armed again for what is left, never dropped.
+   */
+  #armDeadline(): void {
+    if (this.#deadlineTimer !== undefined) this.#timers.clearTimeout(this.#deadlineTimer);
+    const left = this.#renewSentAt + this.#o.renewDeadlineMs - this.#now();
+    this.#deadlineTimer = this.#timers.setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      if (this.isLeader()) this.#armDeadline();
+    }, Math.max(1, Math.ceil(left)));
   }
 
   #lose(why: string): void {

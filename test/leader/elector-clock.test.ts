@@ -9,6 +9,8 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 class ManualClock implements Timers {
   now = 1_000_000;
+  /** How much earlier than due a timer fires, by this clock (real timers count whole loop milliseconds). */
+  early = 0;
   #timers: { at: number; fn: () => void; id: number }[] = [];
   #id = 0;
   setTimeout(fn: () => void, ms: number): unknown {
@@ -28,7 +30,7 @@ class ManualClock implements Timers {
       const next = this.#timers[0];
       if (!next || next.at > end) break;
       this.#timers.shift();
-      this.now = Math.max(this.now, next.at);
+      this.now = Math.max(this.now, next.at - this.early);
       next.fn();
     }
     this.now = end;
@@ -45,15 +47,19 @@ class MemoryLeases implements LeaseApi {
   lease: LeaseObject | undefined;
   #rv = 0;
   failing = new Set<string>();
+  /** Clients whose requests get no answer (until their signal gives up). */
+  hanging = new Set<string>();
   writes: { by: string | undefined; at: number }[] = [];
   constructor(private readonly clock: ManualClock) {}
   forClient(who: string): LeaseApi {
     const check = () => {
       if (this.failing.has(who)) throw new Error("connection refused");
     };
+    const hang = (signal: AbortSignal) =>
+      new Promise<never>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true }));
     return {
       describe: this.describe,
-      get: async () => (check(), this.lease),
+      get: async (signal) => (this.hanging.has(who) ? hang(signal) : (check(), this.lease)),
       create: async (spec) => {
         check();
         if (this.lease) throw new LeaseConflictError("exists");
@@ -154,6 +160,23 @@ describe("elector timing (manual clock)", () => {
     expect(a.leadership.aborted).toBe(true);
     await a.stop();
     await b.stop();
+  });
+
+  it("a leader whose requests hang steps down at its renew deadline even when the deadline timer fires early", async () => {
+    const { clock, leases, make } = setup();
+    clock.early = 0.5;
+    const events: string[] = [];
+    const a = make("a", events);
+    a.start();
+    await clock.advance(1);
+    await clock.advance(4_000);
+    const lastRenew = leases.writes.at(-1)!.at - 1_000_000;
+    leases.hanging.add("a"); // a's next request never returns: only the deadline timer can end its term
+    await clock.advance(12_000);
+    // No isLeader() call before this: the timer alone must have ended the term, at the deadline.
+    expect(events.filter((e) => e.includes("a follower"))).toEqual([`${lastRenew + 10_000} a follower: renew deadline passed`]);
+    expect(a.leadership.aborted).toBe(true);
+    await a.stop();
   });
 
   it("rejects timings client-go would reject", () => {
