@@ -189,6 +189,8 @@ export function writeBenchConfig(o: BenchConfigOptions): string {
   const yaml: string[] = [
     "controllerId: bench",
     `concurrency: ${o.concurrency}`,
+    // PROBE_THREADS=1|N|auto compares the probe threads; unset: the config's default (auto).
+    ...(process.env.PROBE_THREADS ? [`probeThreads: ${process.env.PROBE_THREADS}`] : []),
     ...(o.daemon ? [`schedule: "${o.daemon.schedule}"`] : []),
     "defaults:",
     `  fall: ${o.daemon?.fall ?? 3}`,

@@ -5,6 +5,7 @@
  * Run: npm run build && node dist/bench/probe-cpu.js   (N=10000 CONCURRENCY=500 DELAY_MS=50 STARTTLS=0|1)
  */
 import { BUILTIN_CHECKS, createProbeRunner } from "../src/probes/index.js";
+import { createThreadedProbeRunner } from "../src/probes/threads.js";
 import type { CheckSpec } from "../src/probes/types.js";
 import { fleetAddress, fmt, pool, startFleet } from "./lib.js";
 
@@ -12,12 +13,14 @@ const N = Number(process.env.N ?? 10_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 500);
 const DELAY = Number(process.env.DELAY_MS ?? 50);
 const STARTTLS = process.env.STARTTLS === "1";
+/** 1: probes on this thread; more: on that many worker threads (probeThreads). */
+const THREADS = Number(process.env.THREADS ?? 1);
 
 const fleet = await startFleet({ count: N, delayMs: DELAY, startTls: STARTTLS });
 try {
   const port = fleet.ports.smtp!;
   const check = { name: "fleet", ...BUILTIN_CHECKS.smtp!, port, timeoutMs: 10_000, connectTimeoutMs: 5000, ...(STARTTLS && { tls: "starttls", tlsRules: { ...BUILTIN_CHECKS.smtp!.tlsRules, verify: false } }) } as CheckSpec;
-  const run = createProbeRunner({ concurrency: CONCURRENCY });
+  const run = THREADS > 1 ? createThreadedProbeRunner({ concurrency: CONCURRENCY, threads: THREADS }) : createProbeRunner({ concurrency: CONCURRENCY });
   const signal = AbortSignal.timeout(300_000);
   let peakRss = 0;
   let peakHeap = 0;
@@ -35,7 +38,7 @@ try {
   clearInterval(sampler);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const ideal = Math.ceil(N / CONCURRENCY) * DELAY;
-  console.log(`probe-cpu: ${fmt(N)} SMTP${STARTTLS ? " STARTTLS" : ""} probes (greeting after ${DELAY} ms, EHLO, QUIT), concurrency ${CONCURRENCY}, in process; node ${process.version}`);
+  console.log(`probe-cpu: ${fmt(N)} SMTP${STARTTLS ? " STARTTLS" : ""} probes (greeting after ${DELAY} ms, EHLO, QUIT), concurrency ${CONCURRENCY}, ${THREADS > 1 ? `on ${THREADS} worker threads` : "in process"}; node ${process.version}`);
   console.log(
     `  ${fmt(wall)} ms (${fmt(wall / ideal, 2)}× the ideal ${fmt(ideal)} ms), ${fmt((N / wall) * 1000)} probes/s, ${results.filter((r) => r.ok).length} ok; ` +
       `CPU ${fmt(cpuMs)} ms = ${fmt(cpuMs / N, 3)} ms per probe; RSS ${fmt(rss0 / 2 ** 20)} → peak ${fmt(peakRss / 2 ** 20)} MB, heap peak ${fmt(peakHeap / 2 ** 20)} MB`,

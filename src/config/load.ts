@@ -35,6 +35,8 @@ export interface Config {
   readonly controllerId: string;
   readonly schedule: string;
   readonly concurrency: number;
+  /** Threads the probes run on (src/probes/threads.ts); 1 is the main thread alone. */
+  readonly probeThreads: number;
   readonly proberIsolation: { readonly enabled: boolean; readonly threshold: number };
   readonly retry: { readonly retries: number; readonly minTimeoutMs: number; readonly maxTimeoutMs: number };
   readonly daemon: RawConfig["daemon"];
@@ -516,6 +518,7 @@ function resolveConfig(
     controllerId: raw.controllerId,
     schedule: raw.schedule,
     concurrency: raw.concurrency,
+    probeThreads: raw.probeThreads,
     proberIsolation: raw.proberIsolation,
     retry: raw.retry,
     daemon: raw.daemon,

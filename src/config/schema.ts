@@ -182,6 +182,13 @@ export const configSchema = z
       .default("*/30 * * * * *")
       .describe("Daemon probe schedule, node-cron syntax with optional seconds field. Default every 30 s."),
     concurrency: z.number().int().min(1).max(4096).default(32).describe("Most probes in flight at once, across all pools."),
+    probeThreads: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe("Threads the probes run on: 1 is the main thread; N > 1 is the main thread and N − 1 worker threads, sharing the concurrency bound."),
     defaults: z
       .strictObject({
         ttl: z.number().int().default(300).describe(`Pool TTL when a pool sets none (${TTL_MIN}–${TTL_MAX} s).`),

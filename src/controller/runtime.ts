@@ -10,6 +10,7 @@ import type { MinimalLogger, Provider } from "../../providers/types.js";
 import type { Config } from "../config/load.js";
 import type { ProbeFn } from "../health/probe-round.js";
 import { createProbeRunner } from "../probes/index.js";
+import { createThreadedProbeRunner, probeWorkersAvailable } from "../probes/threads.js";
 import type { CycleDeps } from "./cycle.js";
 
 export interface Runtime extends CycleDeps {
@@ -67,11 +68,12 @@ export function createRuntime(config: Config, logger: MinimalLogger, options: Ru
     }
     return a;
   };
+  const probe = options.probe ?? probeRunnerFor(config, logger);
   return {
     config,
     provider,
     ipAdapter,
-    probe: options.probe ?? createProbeRunner({ concurrency: config.concurrency }),
+    probe,
     logger,
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.now ? { now: options.now } : {}),
@@ -88,6 +90,20 @@ export function createRuntime(config: Config, logger: MinimalLogger, options: Ru
       instances.clear();
       for (const a of ipInstances.values()) await a.then((x) => x.close?.(), () => undefined);
       ipInstances.clear();
+      if (probe !== options.probe) await (probe as { close?: () => Promise<void> }).close?.();
     },
   };
+}
+
+/**
+ * The config's probe runner: on the main thread, or with `probeThreads` > 1 on the main thread
+ * and worker threads. Running from the TypeScript sources there is no built worker script: an
+ * error, not a quiet fallback.
+ */
+function probeRunnerFor(config: Config, logger: MinimalLogger): ProbeFn & { close?: () => Promise<void> } {
+  const threads = config.probeThreads;
+  if (threads === 1) return createProbeRunner({ concurrency: config.concurrency });
+  if (!probeWorkersAvailable()) throw new Error(`probeThreads: ${threads} needs the built worker script (npm run build); it is missing beside ${import.meta.url}`);
+  logger.debug({ threads }, "probing on worker threads");
+  return createThreadedProbeRunner({ concurrency: config.concurrency, threads });
 }

@@ -25,6 +25,12 @@ export interface ProbeRunnerOptions {
   readonly now?: () => number;
   /** Probers by protocol; defaults to `probers`. */
   readonly probers?: Readonly<Record<Protocol, Prober>>;
+  /**
+   * Runs an admitted probe instead of the probers, with the cycle's signal (the threaded runner
+   * hands it to a worker, which makes the probe's own signal there). The bound and the queue stay
+   * here either way.
+   */
+  readonly execute?: ProbeRunner;
 }
 
 /**
@@ -57,7 +63,7 @@ class SlotRequest {
  * holds no slot, so those waits overlap.
  */
 export function createProbeRunner(options: ProbeRunnerOptions): ProbeRunner {
-  const { concurrency, now = Date.now, probers: table = probers } = options;
+  const { concurrency, now = Date.now, probers: table = probers, execute } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError(`Expected concurrency to be a positive integer, got ${concurrency}`);
   }
@@ -103,6 +109,7 @@ export function createProbeRunner(options: ProbeRunnerOptions): ProbeRunner {
 
   const start = async (target: ProbeTarget, check: CheckSpec, cycleSignal: AbortSignal): Promise<Observation> => {
     try {
+      if (execute !== undefined) return await execute(target, check, cycleSignal);
       // Each running probe listens to a signal of its own, so the cycle's signal carries one
       // listener from this runner however many probes are queued or running (signal-fan-out.ts).
       const own = fanOut.child(cycleSignal);

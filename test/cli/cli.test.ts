@@ -113,6 +113,17 @@ describe("mailpool apply (one-shot)", () => {
     expect((await poolLines()).join("\n")).toContain(HOSTS[1]);
   });
 
+  it("plans the same with probeThreads: 3 (the main thread and two workers) as on the main thread alone", async () => {
+    await listeners[1]!.stop();
+    const alone = await cli(["plan", "-c", configPath()]);
+    await writeFile(configPath(), configText({ extra: "probeThreads: 3\n" }));
+    const threaded = await cli(["plan", "-c", configPath()]);
+    expect(threaded.stderr).toBe("");
+    expect(threaded.code).toBe(alone.code);
+    expect(threaded.stdout).toBe(alone.stdout);
+    expect(threaded.stdout).toContain(`- A    remove ${HOSTS[1]}: mx2 (${HOSTS[1]}) is down: 2 of 2 probe(s) failed: mx: connection refused`);
+  });
+
   it("changes nothing when every member is down, and says why", async () => {
     await Promise.all(listeners.map((l) => l.stop()));
     const before = await readFile(zonePath());
