@@ -16,6 +16,43 @@ export const isZonefileNative = (x: unknown): x is ZonefileNative =>
 const byOwner = new WeakMap<ParsedZone, Map<string, ZoneRecord[]>>();
 
 /**
+ * Owner-hash buckets over the zone's index, built once per parsed zone on the first lookup: an
+ * open table of chain heads (a power of two at least twice the records) and a chain link per
+ * entry, in file order, 12 bytes a record at most. Looking up every pool's names used to scan the
+ * whole index per name, names × records: 24 million steps for 1,000 pools in a 12,000-record
+ * zone, 100 times that at 10 times the pools (issue 10).
+ */
+interface Buckets {
+  readonly mask: number;
+  /** First entry (file order) whose hash falls in the slot, or -1. */
+  readonly head: Int32Array;
+  /** The next entry in the same slot, or -1. */
+  readonly next: Int32Array;
+}
+const bucketsOf = new WeakMap<ParsedZone, Buckets>();
+
+function buckets(zone: ParsedZone): Buckets {
+  let b = bucketsOf.get(zone);
+  if (b) return b;
+  const { count, flags, hash } = zone.index;
+  let size = 16;
+  while (size < count * 2) size *= 2;
+  const mask = size - 1;
+  const head = new Int32Array(size).fill(-1);
+  const next = new Int32Array(count).fill(-1);
+  // Backwards, so each chain comes out in file order.
+  for (let i = count - 1; i >= 0; i--) {
+    if (!((flags[i] as number) & F_RECORD)) continue;
+    const slot = (hash[i] as number) & mask;
+    next[i] = head[slot] as number;
+    head[slot] = i;
+  }
+  b = { mask, head, next };
+  bucketsOf.set(zone, b);
+  return b;
+}
+
+/**
  * The records of one owner name, in file order. The index holds a hash of every record's owner,
  * so only the records of this name (and the rare collision) are materialized.
  */
@@ -27,11 +64,12 @@ export function recordsAt(zone: ParsedZone, name: string): readonly ZoneRecord[]
   }
   const known = cache.get(name);
   if (known) return known;
-  const { count, flags, hash } = zone.index;
+  const { hash } = zone.index;
+  const { mask, head, next } = buckets(zone);
   const h = nameHash(name);
   const found: ZoneRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    if (hash[i] !== h || !((flags[i] as number) & F_RECORD)) continue;
+  for (let i = head[h & mask] as number; i !== -1; i = next[i] as number) {
+    if (hash[i] !== h) continue;
     const r = recordAt(zone, i);
     if (r.owner === name) found.push(r);
   }
