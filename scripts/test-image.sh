@@ -8,8 +8,9 @@
 #     with `podman import`;
 #  2. builds ./Dockerfile on it (`--build-arg BASE_IMAGE=` that image, `--isolation chroot`;
 #     the build stages run `npm ci` against the npm registry);
-#  3. checks the image's config (numeric user, entrypoint, OCI labels) and contents (no tests,
-#     sources, dev dependencies, npm cache; no file the runtime user could rewrite);
+#  3. checks the image's config (numeric user, entrypoint, OCI labels) and contents (a filled
+#     compile cache; no tests, sources, dev dependencies, npm cache; no file the runtime user
+#     could rewrite);
 #  4. mounts the image's file system and runs its entrypoint there with chroot as user
 #     1000:1000 (as the container would, since `podman run` does not work here): `--version`,
 #     `validate` on the shipped example config, and `plan` on scripts/test-image/mailpool.yaml
@@ -128,6 +129,10 @@ stray=$(find "$mnt/app" -path "$mnt/app/node_modules" -prune -o \( -name '*.ts' 
 [ -z "$stray" ] || die "unexpected files in /app: $stray"
 owned=$(find "$mnt/app" -uid 1000 -print -quit)
 [ -z "$owned" ] || die "$owned belongs to the runtime user, which could then rewrite it"
+# The build fills Node's compile cache (NODE_COMPILE_CACHE) with the modules every command loads.
+cached=$(find "$mnt/app/.node-compile-cache" -type f 2>/dev/null | wc -l)
+[ "$cached" -ge 10 ] || die "the compile cache /app/.node-compile-cache holds $cached files; the build should fill it"
+say "the compile cache holds $cached compiled modules"
 
 # The entrypoint, run as the container runs it: the image's PATH and env, user 1000:1000.
 img_env=()

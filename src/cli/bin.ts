@@ -1,28 +1,14 @@
 #!/usr/bin/env node
-import { createLogger } from "../log.js";
-import { quietOnClosedPipe } from "./closed-pipe.js";
-import { EXIT, main } from "./main.js";
-import { tuneHeapGrowth } from "./heap-tuning.js";
-import { routeProcessWarnings } from "./process-warnings.js";
+/**
+ * The `mailpool` executable. On Node 22.1 and later it first turns on Node's compile cache, so
+ * the modules the CLI loads (its own, zod, pino, the SDKs a provider needs) are compiled once and
+ * read back as V8 code on later starts: module compilation was the largest part of a cold
+ * `run --once` (issue 10). The cache lives where Node puts it (the system's temporary folder, or
+ * NODE_COMPILE_CACHE); NODE_DISABLE_COMPILE_CACHE=1 turns it off, and where it cannot be written
+ * (a read-only file system) Node carries on without it. Everything else is in start.ts, loaded
+ * after the cache is on.
+ */
+import module from "node:module";
 
-tuneHeapGrowth(process.execArgv, process.env.NODE_OPTIONS);
-
-quietOnClosedPipe(process.stdout);
-quietOnClosedPipe(process.stderr);
-// Before a command has made its logger, a warning goes out at the default level.
-let early: ReturnType<typeof createLogger> | undefined;
-routeProcessWarnings(
-  process,
-  () => (early ??= createLogger("warn")),
-  () => (process as { traceProcessWarnings?: boolean }).traceProcessWarnings === true || process.execArgv.includes("--trace-warnings"),
-);
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`mailpool: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = EXIT.failure;
-  },
-);
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+await import("./start.js");
