@@ -20,7 +20,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from "../controller/
 import type { ProbeFn } from "../health/probe-round.js";
 import { HysteresisJudge } from "../health/hysteresis.js";
 import { LeaderElector } from "../leader/elector.js";
-import { hasChanges, renderJson, renderText, summarize } from "../plan/render.js";
+import { hasChanges, planDocument, renderText, summarize } from "../plan/render.js";
 import { listen, type DaemonView } from "./http.js";
 import type { IpAdapter } from "../../providers/ip/types.js";
 import { Metrics, type ProviderCode } from "./metrics.js";
@@ -219,7 +219,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         log.info({ ...s, ms: finished - started, schedule: g.schedule, leader, dryRun }, "cycle done");
         if (opts.dryRun && (hasChanges(report) || s.held > 0)) {
           // JSON: one compact object per line per cycle, so jq and log shippers can follow it.
-          out.write(opts.output === "json" ? JSON.stringify(JSON.parse(renderJson(report, { controllerId: config.controllerId, mode: "run" }))) + "\n" : renderText(report, { color: false, changedOnly: true }));
+          out.write(opts.output === "json" ? JSON.stringify(planDocument(report, { controllerId: config.controllerId, mode: "run" })) + "\n" : renderText(report, { color: false, changedOnly: true }));
         }
       } catch (err) {
         const finished = now();

@@ -6,7 +6,7 @@
 import type { Config } from "../config/load.js";
 import type { CycleReport } from "../plan/report.js";
 import type { LeaderElector } from "../leader/elector.js";
-import { renderJson } from "../plan/render.js";
+import { planDocument } from "../plan/render.js";
 
 export interface GroupStatus {
   readonly schedule: string;
@@ -59,7 +59,7 @@ export function buildStatus(s: StatusInput): object {
       lastTickAt: iso(g.lastTickAt),
       nextRunAt: iso(g.nextRunAt),
       lastCycleAt: iso(g.lastFinishedAt),
-      lastPlan: g.lastReport ? JSON.parse(renderJson(g.lastReport, { controllerId: s.config.controllerId, mode: "run" })) : null,
+      lastPlan: g.lastReport ? planDocument(g.lastReport, { controllerId: s.config.controllerId, mode: "run" }) : null,
     })),
     pools: s.config.pools.map((p) => {
       const report = reports.get(p.name);

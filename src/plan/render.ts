@@ -201,14 +201,20 @@ export function renderJson(report: CycleReport, meta: { controllerId: string; mo
   return [...renderJsonParts(report, meta)].join("");
 }
 
+type PlanOfReport = CycleReport["results"][number]["plans"][number];
+
 /**
- * The JSON plan in parts whose concatenation is exactly `renderJson`: the document without its
- * pools, then each pool's entry, so a 10,000-member plan (2.4 MB) is never one object tree and
- * one string at once; write the parts as they come (`writeParts`).
+ * The JSON plan as a value (what `JSON.parse(renderJson(…))` gives), for the daemon's one-line
+ * JSON output and its /status: built once, not rendered, parsed and stringified again.
  */
-export function* renderJsonParts(report: CycleReport, meta: { controllerId: string; mode: string }): Generator<string> {
+export function planDocument(report: CycleReport, meta: { controllerId: string; mode: string }): Record<string, unknown> {
+  const poolJson = poolJsonOf(report);
+  return documentOf(report, meta, report.results.flatMap((r) => r.plans).map(poolJson));
+}
+
+function poolJsonOf(report: CycleReport): (p: PlanOfReport) => unknown {
   const health = healthByPool(report);
-  const poolJson = (p: CycleReport["results"][number]["plans"][number]) => ({
+  return (p) => ({
     pool: p.pool,
     provider: p.provider,
     owner: markerOwner(p.current.marker) ?? null,
@@ -216,19 +222,21 @@ export function* renderJsonParts(report: CycleReport, meta: { controllerId: stri
       A: p.current.A ? { ttl: p.current.A.ttl, values: p.current.A.values } : null,
       AAAA: p.current.AAAA ? { ttl: p.current.AAAA.ttl, values: p.current.AAAA.values } : null,
     },
-    health: (health.get(p.pool) ?? [])
-      .map((h) => ({ address: h.address, role: h.role, label: h.label, health: h.verdict.health, reason: h.verdict.reason })),
+    health: (health.get(p.pool) ?? []).map((h) => ({ address: h.address, role: h.role, label: h.label, health: h.verdict.health, reason: h.verdict.reason })),
     actions: p.actions.map(actionJson),
     held: p.held.map(heldJson),
     alarms: p.alarms,
   });
-  const value = {
+}
+
+function documentOf(report: CycleReport, meta: { controllerId: string; mode: string }, pools: unknown[]): Record<string, unknown> {
+  return {
     version: 1,
     mode: meta.mode,
     dryRun: report.dryRun,
     controllerId: meta.controllerId,
     proberIsolation: report.proberIsolation ?? null,
-    pools: [] as unknown[],
+    pools,
     providers: report.results.map((r) => ({
       name: r.provider,
       attempts: r.attempts,
@@ -253,6 +261,16 @@ export function* renderJsonParts(report: CycleReport, meta: { controllerId: stri
       : null,
     summary: summarize(report),
   };
+}
+
+/**
+ * The JSON plan in parts whose concatenation is exactly `renderJson`: the document without its
+ * pools, then each pool's entry, so a 10,000-member plan (2.4 MB) is never one object tree and
+ * one string at once; write the parts as they come (`writeParts`).
+ */
+export function* renderJsonParts(report: CycleReport, meta: { controllerId: string; mode: string }): Generator<string> {
+  const poolJson = poolJsonOf(report);
+  const value = documentOf(report, meta, []);
   const whole = JSON.stringify(value, null, 2) + "\n";
   // The empty pools array at the top level: JSON strings hold no raw newline, so this is the key.
   const slot = '\n  "pools": [],\n';

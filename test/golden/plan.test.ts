@@ -4,12 +4,12 @@
  * with pool alarms and a failed provider, and prober isolation. Plans come from the pure
  * planRound with fixed health and a fixed instant, so nothing depends on the clock.
  */
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ApplyResult, RRset } from "../../providers/types.js";
 import { planRound } from "../../src/plan/plan-round.js";
 import type { CycleReport, HealthEntry } from "../../src/plan/report.js";
 import type { Health, HealthView, PoolSpec } from "../../src/model.js";
-import { renderJson, renderText } from "../../src/plan/render.js";
+import { planDocument, renderJson, renderText } from "../../src/plan/render.js";
 import { marker, pool, rr, SAFE } from "../helpers/pools.js";
 import { golden } from "./golden.js";
 
@@ -191,6 +191,10 @@ describe("plan renderings (golden files)", () => {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`${name}: text`, () => golden(`plan/${name}.txt`, renderText(report(scenario()))));
     it(`${name}: JSON`, () => golden(`plan/${name}.json`, renderJson(report(scenario()), { controllerId: "test", mode: scenario().dryRun === false ? "apply" : "plan" })));
+    it(`${name}: the plan as a value (daemon JSON lines, /status) is the rendered JSON`, () => {
+      const r = report(scenario());
+      expect(JSON.stringify(planDocument(r, { controllerId: "test", mode: "run" }))).toBe(JSON.stringify(JSON.parse(renderJson(r, { controllerId: "test", mode: "run" }))));
+    });
   }
   it("remove: text with colour (the terminal's rendering)", () => golden("plan/remove.color.txt", renderText(report(SCENARIOS.remove!()), { color: true })));
 });
