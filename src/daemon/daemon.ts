@@ -95,7 +95,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       renewDeadlineMs: le.renewDeadlineSeconds * 1000,
       retryPeriodMs: le.retryPeriodSeconds * 1000,
       logger: log,
-      now,
+      // The daemon's injected clock in tests; otherwise the elector's monotonic default.
+      ...(opts.now !== undefined && { now: opts.now }),
       random,
       onChange: (leader, why) => {
         metrics.leader.set(leader ? 1 : 0);

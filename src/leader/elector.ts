@@ -58,7 +58,12 @@ export interface ElectorOptions {
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
   readonly logger: MinimalLogger;
-  /** Monotonic-enough clock in ms (default Date.now). */
+  /**
+   * Clock in ms since the epoch for the deadlines and the Lease's times. The default is the wall
+   * clock at process start plus a monotonic count since (performance.timeOrigin +
+   * performance.now()), so a step of the system clock (NTP, a VM resumed) neither ends a term
+   * early nor stretches one past its renew deadline; client-go's durations are monotonic too.
+   */
   readonly now?: () => number;
   /** [0, 1) (default Math.random): jitter of the retry period, as client-go's JitterFactor 1.2. */
   readonly random?: () => number;
@@ -68,6 +73,9 @@ export interface ElectorOptions {
 }
 
 const JITTER_FACTOR = 1.2;
+
+/** Epoch ms that never go backwards or jump with the system clock. */
+export const monotonicNow = (): number => performance.timeOrigin + performance.now();
 
 export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, "000Z");
 
@@ -90,7 +98,7 @@ export class LeaderElector {
     if (!(options.renewDeadlineMs < options.leaseDurationMs)) throw new RangeError("renewDeadline must be below leaseDuration");
     if (!(options.retryPeriodMs * JITTER_FACTOR < options.renewDeadlineMs)) throw new RangeError("retryPeriod × 1.2 must be below renewDeadline");
     this.#o = options;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? monotonicNow;
     this.#random = options.random ?? Math.random;
     this.#timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
     this.#term.abort(new Error("not the leader"));

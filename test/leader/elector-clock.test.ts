@@ -2,8 +2,8 @@
  * The elector's timing rules with the clock and timers held by the test (no wall clock at all),
  * against an in-memory Lease API that keeps resourceVersion and answers 409 like the real one.
  */
-import { describe, expect, it } from "vitest";
-import { LeaderElector, LeaseConflictError, type LeaseApi, type LeaseObject, type LeaseRecord, type Timers } from "../../src/leader/elector.js";
+import { describe, expect, it, vi } from "vitest";
+import { LeaderElector, LeaseConflictError, monotonicNow, type LeaseApi, type LeaseObject, type LeaseRecord, type Timers } from "../../src/leader/elector.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -185,5 +185,40 @@ describe("elector timing (manual clock)", () => {
     const base = { api, identity: "x", logger: silent, timers: clock, now: () => clock.now };
     expect(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000, retryPeriodMs: 1000 })).toThrow(/renewDeadline must be below leaseDuration/);
     expect(() => new LeaderElector({ ...base, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 9000 })).toThrow(/retryPeriod/);
+  });
+});
+
+describe("the elector's default clock", () => {
+  it("does not follow a step of the system clock: a jump of two hours ahead or back neither ends the term nor shows in the deadlines", async () => {
+    const clock = new ManualClock();
+    const leases = new MemoryLeases(clock);
+    const a = new LeaderElector({
+      api: leases.forClient("a"),
+      identity: "a",
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      logger: silent,
+      random: () => 0,
+      timers: clock, // timers held by the test; the clock is the elector's own default
+    });
+    const before = monotonicNow();
+    expect(Math.abs(before - Date.now())).toBeLessThan(60_000); // epoch milliseconds, as the Lease's times need
+    a.start();
+    await settle();
+    expect(a.isLeader()).toBe(true);
+    const real = Date.now();
+    const spy = vi.spyOn(Date, "now");
+    try {
+      spy.mockReturnValue(real + 2 * 3_600_000);
+      expect(a.isLeader()).toBe(true); // Date.now as the clock: "renew deadline passed"
+      spy.mockReturnValue(real - 2 * 3_600_000);
+      expect(a.isLeader()).toBe(true);
+      expect(monotonicNow()).toBeGreaterThanOrEqual(before);
+      expect(monotonicNow() - before).toBeLessThan(60_000);
+    } finally {
+      spy.mockRestore();
+    }
+    await a.stop();
   });
 });
