@@ -1,12 +1,12 @@
 /**
  * Probes on worker threads. One event loop saturates near 3,000–4,000 plain probes a second, and
  * every probe's sockets, buffers and closures become garbage in the heap that also holds the
- * config and the plan, where every mark-compact walks them. With `probeThreads` > 1 the probes
- * run on that many workers (probe-worker.ts), each with a small heap of its own, on every core.
+ * config and the plan, where every mark-compact walks them. With `probeThreads: N` > 1 the probes
+ * run on the main thread and N − 1 workers (probe-worker.ts), each with a small heap of its own.
  *
  * The bound and the queue stay on the main thread (createProbeRunner with `execute`), so
  * `concurrency` is global and an abort settles the waiters here as before; an admitted probe is
- * handed to the worker with the fewest in flight. Messages go in batches: what one task admits
+ * handed to the main thread or the worker with the fewest in flight. Messages go in batches: what one task admits
  * is posted once, at the end of that task; a worker posts what completed in one turn of its loop.
  * A check is posted to a worker once, before its first probe, and named by number after that.
  * The cycle's signal is mirrored by number: its abort is posted to every worker after the batch

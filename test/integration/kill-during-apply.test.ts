@@ -12,23 +12,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startListenersOnOnePort, type MailListener } from "../../src/demo/mail-listener.js";
+import { onePoolConfig, onePoolZone } from "./helpers/one-pool.js";
 import { CLI_BIN, requireBuiltCli, runCli, shown } from "./helpers/run-cli.js";
 import { requireBinary, runCommand } from "./helpers/server-process.js";
 
 const HOSTS = ["127.0.0.161", "127.0.0.162", "127.0.0.163"];
 const ITERATIONS = 40;
 const FILLER = Array.from({ length: 3000 }, (_, i) => `host${i} IN A 198.51.100.${i % 250} ; filler ${i}`);
-const ZONE = `$ORIGIN example.com.
-$TTL 3600
-@ IN SOA ns1.example.com. hostmaster.example.com. ( 2026010101 3600 900 604800 300 )
-  IN NS ns1
-ns1 IN A 192.0.2.53
-smtp 300 IN A ${HOSTS[0]}
-smtp 300 IN A ${HOSTS[1]}
-smtp 300 IN A ${HOSTS[2]}
-_mailpool.smtp 300 IN TXT "mailpool owner=kill"
-${FILLER.join("\n")}
-`;
+const ZONE = onePoolZone(HOSTS, "kill", FILLER);
 
 let dir: string;
 let listeners: MailListener[] = [];
@@ -49,21 +40,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "mailpool-kill-"));
   listeners = await startListenersOnOnePort("smtp", HOSTS);
   writeFileSync(join(dir, "zone.db"), ZONE);
-  writeFileSync(
-    join(dir, "mailpool.yaml"),
-    `controllerId: kill
-defaults: { rise: 1, fall: 1, confirmIntervalMs: 0 }
-providers:
-  zone: { type: zonefile, path: zone.db, staleLockMs: 10000 }
-checks:
-  mx: { module: smtp, port: ${listeners[0]!.port}, connectTimeoutMs: 1000, timeoutMs: 2000 }
-pools:
-  - name: smtp.example.com
-    provider: zone
-    checks: [mx]
-    members: [${HOSTS.map((h) => `{ address: ${h} }`).join(", ")}]
-`,
-  );
+  writeFileSync(join(dir, "mailpool.yaml"), onePoolConfig({ controllerId: "kill", hosts: HOSTS, port: listeners[0]!.port, zoneOptions: "staleLockMs: 10000" }));
 });
 
 afterAll(async () => {

@@ -12,21 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startListenersOnOnePort, type MailListener } from "../../src/demo/mail-listener.js";
+import { onePoolConfig, onePoolZone } from "./helpers/one-pool.js";
 import { requireBuiltCli, runCli, shown } from "./helpers/run-cli.js";
 import { requireBinary, runCommand } from "./helpers/server-process.js";
 
 const HOSTS = ["127.0.0.171", "127.0.0.172", "127.0.0.173"];
-const ZONE = `$ORIGIN example.com.
-$TTL 3600
-@ IN SOA ns1.example.com. hostmaster.example.com. ( 2026010101 3600 900 604800 300 )
-  IN NS ns1
-ns1 IN A 192.0.2.53
-smtp 300 IN A ${HOSTS[0]}
-smtp 300 IN A ${HOSTS[1]}
-smtp 300 IN A ${HOSTS[2]}
-_mailpool.smtp 300 IN TXT "mailpool owner=readonly"
-www IN CNAME smtp
-`;
+const ZONE = onePoolZone(HOSTS, "readonly", ["www IN CNAME smtp"]);
 
 let dir: string;
 let mounted = false;
@@ -44,21 +35,7 @@ beforeAll(async () => {
   mounted = true;
   listeners = await startListenersOnOnePort("smtp", HOSTS);
   writeFileSync(zonePath(), ZONE);
-  writeFileSync(
-    join(dir, "mailpool.yaml"),
-    `controllerId: readonly
-defaults: { rise: 1, fall: 1, confirmIntervalMs: 0 }
-providers:
-  zone: { type: zonefile, path: zone.db, lockTimeoutMs: 2000 }
-checks:
-  mx: { module: smtp, port: ${listeners[0]!.port}, connectTimeoutMs: 1000, timeoutMs: 2000 }
-pools:
-  - name: smtp.example.com
-    provider: zone
-    checks: [mx]
-    members: [${HOSTS.map((h) => `{ address: ${h} }`).join(", ")}]
-`,
-  );
+  writeFileSync(join(dir, "mailpool.yaml"), onePoolConfig({ controllerId: "readonly", hosts: HOSTS, port: listeners[0]!.port, zoneOptions: "lockTimeoutMs: 2000" }));
   remount("ro");
 });
 
